@@ -1,0 +1,37 @@
+# zai-proxy: `make run` serves on :3000, `make test` runs every test. Both install what they need.
+BUILD      ?= build/release
+ASAN_BUILD ?= build/asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build run demo test test-unit test-e2e test-asan clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/zai-proxy
+
+demo: build
+	scripts/demo.sh $(BUILD)/zai-proxy
+
+test: build
+	scripts/test.sh $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DZAI_SANITIZE=ON
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	scripts/test.sh $(ASAN_BUILD)
+
+clean:
+	rm -rf build

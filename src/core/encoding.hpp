@@ -1,0 +1,24 @@
+// Byte encodings the Z.AI protocol needs: Base64 (signing), Base64url (JWT payloads), lowercase
+// hex (signatures), and application/x-www-form-urlencoded (the signed query string).
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace zai {
+
+std::string base64_encode(std::string_view bytes);
+
+// Accepts both the standard and the URL-safe alphabet, with or without '=' padding.
+// Returns nullopt on any other character or an impossible length.
+std::optional<std::string> base64_decode(std::string_view text);
+
+std::string hex_lower(std::span<const unsigned char> bytes);
+
+// Form encoding as the browser's URLSearchParams does it: unreserved bytes stay, space becomes
+// '+', everything else is %XX with upper-case hex.
+std::string form_urlencode(std::string_view text);
+
+}  // namespace zai
