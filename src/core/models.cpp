@@ -1,0 +1,175 @@
+#include "core/models.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+
+namespace zai {
+namespace {
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) {
+  return text.size() > suffix.size() && iequals(text.substr(text.size() - suffix.size()), suffix);
+}
+
+const model_info* find(const model_table& table, std::string_view id) {
+  for (const model_info& m : table.models) {
+    if (iequals(m.id, id)) return &m;
+  }
+  return nullptr;
+}
+
+// A requested id split into the listed model and the suffix conventions it carries.
+struct model_lookup {
+  const model_info* model = nullptr;
+  std::string suffix;  // lower-cased, e.g. "-thinking"
+  bool thinking = false;
+  bool web_search = false;
+};
+
+model_lookup lookup(const model_table& table, std::string_view requested) {
+  model_lookup out;
+  std::string_view base = requested;
+  // Listed ids win over the suffix reading, so a ZAI_MODELS entry may itself end in `-search`.
+  for (int stripped = 0; find(table, base) == nullptr && stripped < 2; ++stripped) {
+    if (ends_with_ignoring_case(base, "-thinking") && !out.thinking) {
+      out.thinking = true;
+      base.remove_suffix(9);
+    } else if (ends_with_ignoring_case(base, "-search") && !out.web_search) {
+      out.web_search = true;
+      base.remove_suffix(7);
+    } else {
+      break;
+    }
+  }
+  out.model = find(table, base);
+  for (char c : requested.substr(base.size())) out.suffix += lower(c);
+  return out;
+}
+
+boost::json::object model_object(const model_info& m, std::string_view id) {
+  return {{"id", id}, {"object", "model"}, {"created", m.created}, {"owned_by", "z-ai"}};
+}
+
+// One ZAI_MODELS member applied to `entry` (already holding the replaced model's values, or
+// defaults). Returns an error text, or empty on success.
+std::string apply_model_spec(model_info& entry, const boost::json::value& spec) {
+  if (const boost::json::string* s = spec.if_string()) {
+    if (s->empty()) return "upstream id must not be empty";
+    entry.upstream_id = std::string(*s);
+    return {};
+  }
+  const boost::json::object* o = spec.if_object();
+  if (o == nullptr) return "expected an upstream id string, an object or null";
+  for (const auto& member : *o) {
+    const std::string_view key = member.key();
+    const boost::json::value& v = member.value();
+    if (key == "upstream") {
+      const boost::json::string* s = v.if_string();
+      if (s == nullptr || s->empty()) return "\"upstream\" must be a non-empty string";
+      entry.upstream_id = std::string(*s);
+    } else if (key == "thinking" || key == "web_search") {
+      const bool* b = v.if_bool();
+      if (b == nullptr) return "\"" + std::string(key) + "\" must be true or false";
+      (key == "thinking" ? entry.thinking : entry.web_search) = *b;
+    } else if (key == "created") {
+      const std::int64_t* i = v.if_int64();
+      if (i == nullptr || *i < 0) return "\"created\" must be a non-negative integer";
+      entry.created = *i;
+    } else {
+      return "unknown field \"" + std::string(key) +
+             "\" (known: upstream, thinking, web_search, created)";
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+model_table builtin_models() {
+  // thinking: the web UI sends enable_thinking=true for the 2026 models; the 2025 hybrids
+  // (4.5 / 4.6) were served without it by earlier proxies unless `-thinking` was asked for.
+  return {{
+      {"glm-4.7", "glm-4.7", true, false, 1766448000},  // the guest model since 2026-05
+      {"glm-4.6", "GLM-4-6-API-V1", false, false, 1759190400},
+      {"glm-4.5", "0727-360B-API", false, false, 1753660800},
+      {"glm-4.5-air", "0727-106B-API", false, false, 1753660800},
+      {"glm-4.5v", "glm-4.5v", true, false, 1754870400},
+      {"glm-4.6v", "glm-4.6v", true, false, 1765152000},
+      {"glm-5", "glm-5", true, false, 1770768000},
+      {"glm-5.1", "GLM-5.1", true, false, 1775952000},
+      {"glm-5-turbo", "GLM-5-Turbo", true, false, 1781049600},
+      {"glm-5v-turbo", "GLM-5v-Turbo", true, false, 1781049600},
+      {"glm-5.2", "glm-5.2", true, false, 1782345600},
+      {"glm-5.3", "glm-5.3", true, false, 1787184000},
+      {"glm-5.3-flash", "glm-5.3-flash", true, false, 1787184000},
+  }};
+}
+
+result<model_table, std::string> merge_models_json(const model_table& base,
+                                                   std::string_view json) {
+  boost::system::error_code ec;
+  const boost::json::value parsed = boost::json::parse(json, ec);
+  if (ec) return "not valid JSON (" + ec.message() + ")";
+  const boost::json::object* object = parsed.if_object();
+  if (object == nullptr) return std::string("expected a JSON object {\"public-id\": \"upstream-id\"}");
+
+  model_table out = base;
+  for (const auto& member : *object) {
+    const std::string id(member.key());
+    if (id.empty()) return std::string("model ids must not be empty");
+    auto existing = std::find_if(out.models.begin(), out.models.end(),
+                                 [&](const model_info& m) { return iequals(m.id, id); });
+    if (member.value().is_null()) {
+      if (existing != out.models.end()) out.models.erase(existing);
+      continue;
+    }
+    model_info entry = existing != out.models.end() ? *existing : model_info{id, id, false, false, 0};
+    entry.id = id;
+    if (std::string why = apply_model_spec(entry, member.value()); !why.empty()) {
+      return "model \"" + id + "\": " + why;
+    }
+    if (existing != out.models.end()) {
+      *existing = std::move(entry);
+    } else {
+      out.models.push_back(std::move(entry));
+    }
+  }
+  return out;
+}
+
+result<resolved_model> resolve_model(const model_table& table, std::string_view requested) {
+  const model_lookup found = lookup(table, requested);
+  if (found.model == nullptr) return model_not_found_error(requested);
+  resolved_model out{found.model->id + found.suffix, found.model->upstream_id,
+                     found.model->thinking || found.thinking,
+                     found.model->web_search || found.web_search};
+  return out;
+}
+
+std::string models_list_json(const model_table& table) {
+  boost::json::array data;
+  data.reserve(table.models.size());
+  for (const model_info& m : table.models) data.push_back(model_object(m, m.id));
+  return boost::json::serialize(boost::json::object{{"object", "list"}, {"data", std::move(data)}});
+}
+
+result<std::string> model_object_json(const model_table& table, std::string_view id) {
+  const model_lookup found = lookup(table, id);
+  if (found.model == nullptr) return model_not_found_error(id);
+  return boost::json::serialize(model_object(*found.model, found.model->id + found.suffix));
+}
+
+api_error model_not_found_error(std::string_view id) {
+  return make_error(errc::model_not_found,
+                    "The model `" + std::string(id) + "` does not exist or you do not have access to it.",
+                    "model");
+}
+
+}  // namespace zai
