@@ -1,9 +1,8 @@
 #include "core/error.hpp"
 
+#include <array>
 #include <boost/json.hpp>
 #include <boost/throw_exception.hpp>
-
-#include <array>
 #include <system_error>
 
 namespace zai {
@@ -42,8 +41,8 @@ constexpr std::array<error_info, 16> table{{
      "Z.AI's firewall blocked the request; retry later.", 30, true},
     {errc::upstream_error, 502, "server_error", "upstream_error", "Z.AI returned an error.", 0,
      true},
-    {errc::upstream_timeout, 504, "server_error", "upstream_timeout", "Z.AI did not answer in time.",
-     0, true},
+    {errc::upstream_timeout, 504, "server_error", "upstream_timeout",
+     "Z.AI did not answer in time.", 0, true},
     {errc::internal, 500, "server_error", "internal_error", "Internal proxy error.", 0, false},
 }};
 
@@ -112,8 +111,6 @@ const std::error_category& error_category() {
   return category;
 }
 
-std::error_code make_error_code(errc code) {
-  return {static_cast<int>(code), error_category()};
-}
+std::error_code make_error_code(errc code) { return {static_cast<int>(code), error_category()}; }
 
 }  // namespace zai

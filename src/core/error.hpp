@@ -8,7 +8,6 @@
 #pragma once
 
 #include <boost/system/result.hpp>
-
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,8 +51,8 @@ const error_info& describe(errc code);
 
 struct api_error {
   errc code = errc::internal;
-  std::string message;  // empty: the table's default message
-  std::string param;    // empty: JSON null
+  std::string message;          // empty: the table's default message
+  std::string param;            // empty: JSON null
   int retry_after_seconds = 0;  // 0: the table's default (none for most rows)
 };
 

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
 #include <set>
 
 namespace zai {
@@ -97,7 +96,8 @@ TEST(error_body, escapes_message_text) {
 }
 
 TEST(error_body, captcha_required_tells_the_operator_what_to_set) {
-  const boost::json::object error = parse_error_object(error_body(make_error(errc::captcha_required)));
+  const boost::json::object error =
+      parse_error_object(error_body(make_error(errc::captcha_required)));
   EXPECT_NE(std::string_view(error.at("message").as_string()).find("CAPTCHA_PROVIDER_URL"),
             std::string_view::npos);
   EXPECT_FALSE(describe(errc::captcha_required).retryable);

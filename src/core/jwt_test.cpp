@@ -8,7 +8,8 @@ namespace {
 // The reference's fixture token (§3.9); its payload needs two '=' of padding, which is absent.
 constexpr std::string_view fixture_jwt =
     "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9."
-    "eyJpZCI6IjhmMzY4YzFiLWM2NDUtNDhjNy05NmIwLTI0NTZhY2M1MGI3OSIsImVtYWlsIjoiZ3Vlc3QtMTc4MjQxMzI0MTE0N0BndWVzdC5jb20ifQ."
+    "eyJpZCI6IjhmMzY4YzFiLWM2NDUtNDhjNy05NmIwLTI0NTZhY2M1MGI3OSIsImVtYWlsIjoiZ3Vlc3QtMTc4MjQxMzI0MT"
+    "E0N0BndWVzdC5jb20ifQ."
     "<sig>";
 
 std::string with_payload(std::string_view payload) {
@@ -43,13 +44,13 @@ TEST(jwt, rejects_malformed_tokens) {
   const std::string_view bad[] = {
       "",
       "not-a-jwt",
-      "a.b",                                       // two parts
-      "a.eyJpZCI6IngifQ.c.d",                      // four parts
-      "a..c",                                      // empty payload
-      "a.@@@@.c",                                  // not base64
-      "a.bm90IGpzb24.c",                           // "not json"
-      "a.WzFd.c",                                  // [1]: not an object
-      "a.eyJlbWFpbCI6InhAeSJ9.c",                  // {"email":"x@y"}: no id
+      "a.b",                       // two parts
+      "a.eyJpZCI6IngifQ.c.d",      // four parts
+      "a..c",                      // empty payload
+      "a.@@@@.c",                  // not base64
+      "a.bm90IGpzb24.c",           // "not json"
+      "a.WzFd.c",                  // [1]: not an object
+      "a.eyJlbWFpbCI6InhAeSJ9.c",  // {"email":"x@y"}: no id
   };
   for (std::string_view token : bad) {
     SCOPED_TRACE(token);

@@ -1,8 +1,7 @@
 #include "core/models.hpp"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
+#include <boost/json.hpp>
 
 namespace zai {
 namespace {
@@ -10,8 +9,8 @@ namespace {
 char lower(char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return lower(x) == lower(y); });
 }
 
 bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) {
@@ -112,13 +111,13 @@ model_table builtin_models() {
   }};
 }
 
-result<model_table, std::string> merge_models_json(const model_table& base,
-                                                   std::string_view json) {
+result<model_table, std::string> merge_models_json(const model_table& base, std::string_view json) {
   boost::system::error_code ec;
   const boost::json::value parsed = boost::json::parse(json, ec);
   if (ec) return "not valid JSON (" + ec.message() + ")";
   const boost::json::object* object = parsed.if_object();
-  if (object == nullptr) return std::string("expected a JSON object {\"public-id\": \"upstream-id\"}");
+  if (object == nullptr)
+    return std::string("expected a JSON object {\"public-id\": \"upstream-id\"}");
 
   model_table out = base;
   for (const auto& member : *object) {
@@ -130,7 +129,8 @@ result<model_table, std::string> merge_models_json(const model_table& base,
       if (existing != out.models.end()) out.models.erase(existing);
       continue;
     }
-    model_info entry = existing != out.models.end() ? *existing : model_info{id, id, false, false, 0};
+    model_info entry =
+        existing != out.models.end() ? *existing : model_info{id, id, false, false, 0};
     entry.id = id;
     if (std::string why = apply_model_spec(entry, member.value()); !why.empty()) {
       return "model \"" + id + "\": " + why;
@@ -167,9 +167,10 @@ result<std::string> model_object_json(const model_table& table, std::string_view
 }
 
 api_error model_not_found_error(std::string_view id) {
-  return make_error(errc::model_not_found,
-                    "The model `" + std::string(id) + "` does not exist or you do not have access to it.",
-                    "model");
+  return make_error(
+      errc::model_not_found,
+      "The model `" + std::string(id) + "` does not exist or you do not have access to it.",
+      "model");
 }
 
 }  // namespace zai

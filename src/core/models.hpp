@@ -16,11 +16,11 @@
 namespace zai {
 
 struct model_info {
-  std::string id;           // public id, as listed by /v1/models
-  std::string upstream_id;  // body field `model` sent to Z.AI
-  bool thinking = false;    // features.enable_thinking when the request does not say
-  bool web_search = false;  // features.web_search / auto_web_search
-  std::int64_t created = 0; // Unix seconds shown in /v1/models (roughly the model's release)
+  std::string id;            // public id, as listed by /v1/models
+  std::string upstream_id;   // body field `model` sent to Z.AI
+  bool thinking = false;     // features.enable_thinking when the request does not say
+  bool web_search = false;   // features.web_search / auto_web_search
+  std::int64_t created = 0;  // Unix seconds shown in /v1/models (roughly the model's release)
 
   bool operator==(const model_info&) const = default;
 };
@@ -46,9 +46,9 @@ result<model_table, std::string> merge_models_json(const model_table& base, std:
 // conventions of earlier proxies are honoured on any listed id: `-thinking` forces thinking on,
 // `-search` turns web search on (`glm-4.7-thinking`, `glm-4.7-search`, `glm-4.7-thinking-search`).
 struct resolved_model {
-  std::string id;           // the public id as listed (canonical case, suffixes kept)
+  std::string id;  // the public id as listed (canonical case, suffixes kept)
   std::string upstream_id;
-  bool thinking = false;    // default thinking, after suffixes; a request toggle overrides it
+  bool thinking = false;  // default thinking, after suffixes; a request toggle overrides it
   bool web_search = false;
 };
 

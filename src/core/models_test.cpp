@@ -16,9 +16,15 @@ resolved_model must_resolve(const model_table& table, std::string_view id) {
 TEST(models, builtin_table_maps_public_ids_to_upstream_ids) {
   const model_table table = builtin_models();
   const std::pair<std::string_view, std::string_view> expected[] = {
-      {"glm-4.7", "glm-4.7"},         {"glm-4.6", "GLM-4-6-API-V1"}, {"glm-4.5", "0727-360B-API"},
-      {"glm-4.6v", "glm-4.6v"},       {"glm-5", "glm-5"},           {"glm-5.1", "GLM-5.1"},
-      {"glm-5.2", "glm-5.2"},         {"glm-5.3", "glm-5.3"},       {"glm-5.3-flash", "glm-5.3-flash"},
+      {"glm-4.7", "glm-4.7"},
+      {"glm-4.6", "GLM-4-6-API-V1"},
+      {"glm-4.5", "0727-360B-API"},
+      {"glm-4.6v", "glm-4.6v"},
+      {"glm-5", "glm-5"},
+      {"glm-5.1", "GLM-5.1"},
+      {"glm-5.2", "glm-5.2"},
+      {"glm-5.3", "glm-5.3"},
+      {"glm-5.3-flash", "glm-5.3-flash"},
   };
   for (const auto& [id, upstream] : expected) {
     EXPECT_EQ(must_resolve(table, id).upstream_id, upstream) << id;
