@@ -1,0 +1,126 @@
+#include "core/sse_decoder.hpp"
+
+namespace zai {
+namespace {
+
+constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
+
+// A data line carries "data: " before its payload; allow that much beyond the payload bound.
+constexpr std::size_t line_overhead = 8;
+
+}  // namespace
+
+sse_decoder::sse_decoder(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
+
+sse_result sse_decoder::next(std::string_view& bytes) {
+  if (event_ready_) {
+    data_.clear();
+    has_data_ = false;
+    event_ready_ = false;
+  }
+  while (!bytes.empty()) {
+    if (after_cr_) {
+      after_cr_ = false;
+      if (bytes.front() == '\n') {
+        bytes.remove_prefix(1);
+        continue;
+      }
+    }
+    const std::size_t end = bytes.find_first_of("\r\n");
+    if (end == std::string_view::npos) {
+      // The line continues in a later feed.
+      if (skipping_line_) {
+        bytes = {};
+        return sse_result::need_more;
+      }
+      if (line_.size() + bytes.size() > max_event_bytes_ + line_overhead) {
+        line_.clear();
+        data_.clear();
+        has_data_ = false;
+        skipping_line_ = true;
+        skipping_event_ = true;
+        bytes = {};
+        return sse_result::oversize_event;
+      }
+      line_.append(bytes);
+      bytes = {};
+      return sse_result::need_more;
+    }
+    after_cr_ = bytes[end] == '\r';
+    const std::string_view piece = bytes.substr(0, end);
+    bytes.remove_prefix(end + 1);
+    if (skipping_line_) {
+      skipping_line_ = false;
+      continue;
+    }
+    sse_result result;
+    if (line_.empty()) {
+      result = take_line(piece);  // the common case: the whole line is in this feed
+    } else {
+      line_.append(piece);
+      result = take_line(line_);
+      line_.clear();
+    }
+    if (result != sse_result::need_more) return result;
+  }
+  return sse_result::need_more;
+}
+
+sse_result sse_decoder::finish() {
+  if (event_ready_) {
+    data_.clear();
+    has_data_ = false;
+    event_ready_ = false;
+  }
+  after_cr_ = false;
+  if (skipping_line_) {
+    skipping_line_ = false;
+    skipping_event_ = false;
+    return sse_result::need_more;
+  }
+  if (!line_.empty()) {
+    const std::string last = std::move(line_);
+    line_.clear();
+    if (const auto result = take_line(last); result != sse_result::need_more) return result;
+  }
+  return end_event();
+}
+
+sse_result sse_decoder::take_line(std::string_view line) {
+  if (first_line_) {
+    first_line_ = false;
+    if (line.starts_with(byte_order_mark)) line.remove_prefix(byte_order_mark.size());
+  }
+  if (line.empty()) return end_event();
+  if (line.front() == ':' || skipping_event_) return sse_result::need_more;
+
+  const std::size_t colon = line.find(':');
+  const std::string_view field = line.substr(0, colon);
+  std::string_view value;
+  if (colon != std::string_view::npos) {
+    value = line.substr(colon + 1);
+    if (value.starts_with(' ')) value.remove_prefix(1);
+  }
+  if (field != "data") return sse_result::need_more;
+
+  const std::size_t joined = data_.size() + (has_data_ ? 1 : 0) + value.size();
+  if (joined > max_event_bytes_) {
+    data_.clear();
+    has_data_ = false;
+    skipping_event_ = true;
+    return sse_result::oversize_event;
+  }
+  if (has_data_) data_.push_back('\n');
+  data_.append(value);
+  has_data_ = true;
+  return sse_result::need_more;
+}
+
+sse_result sse_decoder::end_event() {
+  skipping_event_ = false;
+  if (!has_data_) return sse_result::need_more;
+  event_ready_ = true;
+  return sse_result::event;
+}
+
+}  // namespace zai
