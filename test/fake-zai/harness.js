@@ -107,6 +107,11 @@ export function rawRequest(url, { method = 'POST', path, headers = {}, body = ''
       const chunks = [];
       let at = split + 4;
       let complete = false;
+      if (hdrs['transfer-encoding'] !== 'chunked') {
+        const body = all.subarray(at);
+        resolve({ status, headers: hdrs, chunks: [body], body, complete: body.length === Number(hdrs['content-length'] ?? body.length) });
+        return;
+      }
       while (at < all.length) {
         const eol = all.indexOf('\r\n', at);
         if (eol < 0) break;

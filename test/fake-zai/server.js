@@ -4,7 +4,7 @@
 // `node test/fake-zai/server.js [--port N] [--knob value …]` runs it standalone and prints
 // `FAKE_ZAI_LISTENING http://127.0.0.1:<port>` once ready. README.md lists every knob.
 import http from 'node:http';
-import { once } from 'node:events';
+import { once, setMaxListeners } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { FakeState } from './state.js';
 import { handleCompletion } from './completions.js';
@@ -69,7 +69,15 @@ async function serve(fake, req, res) {
   };
   const ctx = { req, res, url, record, ip: record.ip };
 
-  if (url.pathname.startsWith('/__fake/')) return handleControl(fake, ctx, url.pathname.slice('/__fake/'.length).replace(/\/$/, ''));
+  if (url.pathname.startsWith('/__fake/')) {
+    // Connections that carry the test's control calls are not the proxy's upstream connections.
+    if (!req.socket.fakeControl) {
+      req.socket.fakeControl = true;
+      state.open.connections--;
+      state.open.controlConnections++;
+    }
+    return handleControl(fake, ctx, url.pathname.slice('/__fake/'.length).replace(/\/$/, ''));
+  }
 
   state.record(record);
   state.open.requests++;
@@ -95,6 +103,7 @@ export async function startFake(options = {}) {
   if (!isLoopback(host)) throw new Error(`the fake listens on loopback only, not ${host}`);
   const state = new FakeState(config);
   const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal); // one listener per open stream or long-poll
   const fake = { state, signal: stopping.signal };
   const sockets = new Set();
   const server = http.createServer((req, res) => {
@@ -110,7 +119,8 @@ export async function startFake(options = {}) {
     state.changed();
     socket.once('close', () => {
       sockets.delete(socket);
-      state.open.connections--;
+      if (socket.fakeControl) state.open.controlConnections--;
+      else state.open.connections--;
       state.changed();
     });
   });

@@ -29,7 +29,7 @@ export class FakeState extends EventEmitter {
     this.clock = () => (this.config.clock_ms ?? Date.now() + this.config.clock_offset_ms);
     this.users = new UserBook(this.clock);
     // Live gauges survive reset: they describe sockets and responses that still exist.
-    this.open = { connections: 0, requests: 0, streams: 0 };
+    this.open = { connections: 0, controlConnections: 0, requests: 0, streams: 0 };
     this.connectionsTotal = 0;
     this.reset({ users: true });
   }
@@ -125,6 +125,7 @@ export class FakeState extends EventEmitter {
       chats_open: this.chats.size,
       connections_total: this.connectionsTotal,
       open_connections: this.open.connections,
+      open_control_connections: this.open.controlConnections,
       open_requests: this.open.requests,
       open_streams: this.open.streams,
       inflight: Object.fromEntries(this.inflight),
