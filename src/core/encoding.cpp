@@ -98,4 +98,12 @@ std::string form_urlencode(std::string_view text) {
   return out;
 }
 
+bool is_header_safe(std::string_view value) {
+  for (char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
+  }
+  return true;
+}
+
 }  // namespace zai

@@ -1,5 +1,6 @@
 // Byte encodings the Z.AI protocol needs: Base64 (signing), Base64url (JWT payloads), lowercase
-// hex (signatures), and application/x-www-form-urlencoded (the signed query string).
+// hex (signatures), application/x-www-form-urlencoded (the signed query string), and the check
+// that keeps header values free of CR/LF.
 #pragma once
 
 #include <optional>
@@ -20,5 +21,9 @@ std::string hex_lower(std::span<const unsigned char> bytes);
 // Form encoding as the browser's URLSearchParams does it: unreserved bytes stay, space becomes
 // '+', everything else is %XX with upper-case hex.
 std::string form_urlencode(std::string_view text);
+
+// True when `value` may be sent as an HTTP header value: no control characters (HTAB allowed),
+// so no CR/LF that could end the header or smuggle another one.
+bool is_header_safe(std::string_view value);
 
 }  // namespace zai
