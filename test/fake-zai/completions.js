@@ -5,34 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { credentialsOf, decodeJwtPayload } from './guests.js';
 import { verifySignedRequest } from './signature.js';
 import { findModel } from './models.js';
-import { wafPage, SIGNED_QUERY_PARAMS } from './waf.js';
+import { SIGNED_QUERY_PARAMS } from './waf.js';
+import { DETAILS, fixtureBody } from './errors.js';
 import { sendJson, sendHtml, sendStream, traceId } from './transport.js';
-import { TRANSPORT_KNOBS, GENERATOR_KNOBS } from './config.js';
 import { generateAnswer, generateContentFilter, generateError, loadSample, scriptedEvents, finalTextOf, encodeEvent, DONE_SENTINEL } from './stream.js';
-
-export const DETAILS = {
-  signature: '403: Signature validation failed: 签名验证失败',
-  expired: 'Your session has expired or the token is invalid. Please sign in again.',
-  unauthenticated: 'Not authenticated',
-  fe_missing: 'Missing X-FE-Version',
-  fe_stale: '您的客户端版本过旧，请刷新页面 (New version detected)',
-  rate: 'Too many requests, please try again later.',
-  internal: 'Internal Server Error',
-};
-
-// Bodies of the §7.4 HTTP-level fixtures, by status.
-export function fixtureBody(status) {
-  switch (status) {
-    case 400: return { detail: DETAILS.signature };
-    case 401: return { detail: DETAILS.expired };
-    case 403: return { detail: DETAILS.unauthenticated };
-    case 405: return wafPage();
-    case 426: return { detail: DETAILS.fe_stale };
-    case 429: return { detail: DETAILS.rate };
-    case 500: return { detail: DETAILS.internal };
-    default: return { detail: `HTTP ${status}` };
-  }
-}
 
 function sendHttp(res, { status, body, headers = {}, retry_after: retryAfter }) {
   const text = body ?? fixtureBody(status);
@@ -58,8 +34,6 @@ function allText(body) {
   }
   return parts.join('\n');
 }
-
-const pick = (from, keys) => Object.fromEntries(keys.map((k) => [k, from[k]]));
 
 export async function handleCompletion(fake, ctx, { legacy = false } = {}) {
   const { req, res, record, url } = ctx;
@@ -179,11 +153,19 @@ export async function handleCompletion(fake, ctx, { legacy = false } = {}) {
   // 9. A script, or the default generator.
   const script = state.takeScript(facts, 'validated');
   if (script) return runScript(fake, ctx, script, { body, knobs, facts, done });
-  const features = body.features ?? {};
-  const thinking = features.enable_thinking === true || features.enable_thinking === 'true' || Boolean(features.reasoning_effort);
-  const { events, finalText } = generateAnswer({ prompt: promptOf(body), thinking: thinking && !(cfg.answer_deltas > 0), knobs });
   done('ok');
-  return stream(fake, ctx, { events, knobs, chatId: facts.chat_id, finalText });
+  return generated(fake, ctx, { body, knobs, chatId: facts.chat_id });
+}
+
+// §4.4: thinking when the client asked for it; GLM-5.2-class reasoning_effort forces it.
+function wantsThinking(body) {
+  const features = body?.features ?? {};
+  return features.enable_thinking === true || features.enable_thinking === 'true' || Boolean(features.reasoning_effort);
+}
+
+function generated(fake, ctx, { body, knobs, chatId, thinking = wantsThinking(body) }) {
+  const { events, finalText } = generateAnswer({ prompt: body ? promptOf(body) : '', thinking, knobs });
+  return stream(fake, ctx, { events, knobs, chatId, finalText });
 }
 
 async function runScript(fake, ctx, script, { body, knobs, facts, done }) {
@@ -212,14 +194,9 @@ async function runScript(fake, ctx, script, { body, knobs, facts, done }) {
       done('scripted_events');
       return stream(fake, ctx, { events, knobs: merged, chatId: facts.chat_id });
     }
-    case 'generate': {
-      const gen = { ...pick(knobs, GENERATOR_KNOBS), ...script.generate.knobs };
-      const features = body?.features ?? {};
-      const thinking = script.generate.thinking ?? (features.enable_thinking === true || features.enable_thinking === 'true');
-      const { events, finalText } = generateAnswer({ prompt: body ? promptOf(body) : '', thinking: thinking && !(gen.answer_deltas > 0), knobs: gen });
+    case 'generate':
       done('scripted_generate');
-      return stream(fake, ctx, { events, knobs: { ...gen, ...pick(merged, TRANSPORT_KNOBS) }, chatId: facts.chat_id, finalText });
-    }
+      return generated(fake, ctx, { body, knobs: { ...merged, ...script.generate.knobs }, chatId: facts.chat_id, thinking: script.generate.thinking });
   }
 }
 
@@ -227,8 +204,12 @@ async function runScript(fake, ctx, script, { body, knobs, facts, done }) {
 async function hang(fake, res) {
   if (res.destroyed) return;
   await new Promise((resolve) => {
-    res.once('close', resolve);
-    fake.signal.addEventListener('abort', resolve, { once: true });
+    const stop = () => {
+      fake.signal.removeEventListener('abort', stop);
+      resolve();
+    };
+    res.once('close', stop);
+    fake.signal.addEventListener('abort', stop, { once: true });
   });
 }
 

@@ -85,6 +85,7 @@ const ENUMS = {
 };
 const NULLABLE_NUMBERS = new Set(['clock_ms', 'retry_after_s', 'chunk_seed', 'truncate_after_n_events']);
 const NULLABLE_STRINGS = new Set(['answer_text']);
+const SIGNED_NUMBERS = new Set(['clock_offset_ms']); // the fake's clock may run behind, too
 
 // Knobs that a script may override for its own response only.
 export const TRANSPORT_KNOBS = [
@@ -102,7 +103,8 @@ function checkValue(key, value) {
   if (ENUMS[key]) return ENUMS[key].includes(value) ? null : `${key} must be one of ${ENUMS[key].join(', ')}`;
   if (Array.isArray(def)) return Array.isArray(value) && value.every((v) => typeof v === 'string') ? null : `${key} must be an array of strings`;
   if (NULLABLE_NUMBERS.has(key) || typeof def === 'number') {
-    return Number.isFinite(value) && value >= 0 ? null : `${key} must be a non-negative number`;
+    if (SIGNED_NUMBERS.has(key)) return Number.isSafeInteger(value) ? null : `${key} must be an integer`;
+    return Number.isSafeInteger(value) && value >= 0 ? null : `${key} must be a non-negative integer`;
   }
   if (NULLABLE_STRINGS.has(key)) return typeof value === 'string' ? null : `${key} must be a string or null`;
   return typeof value === typeof def ? null : `${key} must be a ${typeof def}`;

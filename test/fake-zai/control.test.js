@@ -16,7 +16,9 @@ test('config: merge, read back, reject unknown knobs and bad values', () => with
   r = await control(fake, 'POST', 'config', { max_inflight_per_user: 4, chunk_mode: 'coalesce' });
   assert.equal(r.body.max_inflight_per_user, 4);
   assert.equal(r.body.chunk_mode, 'coalesce');
-  for (const bad of [{ no_such_knob: 1 }, { chunk_mode: 'bytes' }, { max_inflight_per_user: -1 }, { captcha_required: 'yes' }, { guest_models: 'glm-4.7' }]) {
+  assert.equal((await control(fake, 'POST', 'config', { clock_offset_ms: -5000 })).status, 200);
+  for (const bad of [{ no_such_knob: 1 }, { chunk_mode: 'bytes' }, { max_inflight_per_user: -1 }, { truncate_after_n_events: 1.5 },
+    { captcha_required: 'yes' }, { guest_models: 'glm-4.7' }, { markup_era: 2025 }]) {
     r = await control(fake, 'POST', 'config', bad);
     assert.equal(r.status, 400, JSON.stringify(bad));
     assert.ok(r.body.error);

@@ -4,9 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { credentialsOf, decodeJwtPayload, sessionBody, sessionCookie } from './guests.js';
 import { MODELS } from './models.js';
 import { sendJson, sendHtml } from './transport.js';
-import { DETAILS } from './completions.js';
-
-const NOT_FOUND = "We could not find what you're looking for :/";
+import { DETAILS } from './errors.js';
 
 export function frontPage(fake, ctx) {
   const v = fake.state.config.fe_version;
@@ -101,7 +99,7 @@ export function deleteChat(fake, ctx, id) {
   const { state } = fake;
   if (id) {
     const chat = state.chats.get(id);
-    if (!chat || chat.user_id !== user.id) return sendJson(ctx.res, 404, { detail: NOT_FOUND });
+    if (!chat || chat.user_id !== user.id) return sendJson(ctx.res, 404, { detail: DETAILS.not_found });
     state.chats.delete(id);
     state.counters.chats_deleted++;
   } else {
@@ -114,5 +112,3 @@ export function deleteChat(fake, ctx, id) {
   state.changed();
   sendJson(ctx.res, 200, true);
 }
-
-export { NOT_FOUND };

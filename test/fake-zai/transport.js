@@ -1,7 +1,7 @@
 // How an SSE response reaches the wire (§7.3 transport knobs): cut into writes per event, at
 // random byte offsets (also inside `data:` and inside multi-byte UTF-8) or coalesced; delayed,
-// stalled once, truncated without done, gzipped when the client asks. Also the plain JSON/HTML
-// replies and the connection-level faults.
+// stalled once, truncated without done, gzipped when the client asks. Also the plain JSON and
+// HTML replies.
 import { createGzip, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -80,8 +80,8 @@ function openSink(res, gzip) {
   };
 }
 
-// The fast path (no delays, no gzip, no truncation): every write queued while the socket is
-// corked, so the chunks keep their framing but leave in one system call. Benchmarks use this.
+// The fast path (no delays, no truncation): every write queued while the socket is corked, so
+// the chunks keep their framing but leave in one system call. Benchmarks use this.
 function writeAtOnce(res, head, body, writes, eventEnds, progress) {
   return new Promise((resolve) => {
     res.writeHead(200, head);
@@ -165,9 +165,7 @@ export async function sendStream({ req, res, events, knobs, headers, signal, pro
     let eventsDone = 0;
     for (let i = 0; i < writes.length && !aborter.signal.aborted; i++) {
       const [start, end] = writes[i];
-      const written = sink.write(body.subarray(start, end));
-      // Await the socket only when it matters (delays, truncation, gzip); fast mode just queues.
-      if (gzip || knobs.inter_event_delay_ms > 0 || knobs.stall_ms > 0 || truncated) await until(written);
+      await until(sink.write(body.subarray(start, end)));
       while (eventsDone < eventEnds.length && eventEnds[eventsDone] <= end) eventsDone++;
       progress.events_written = eventsDone;
       progress.bytes_written = end;
