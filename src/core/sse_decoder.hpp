@@ -44,9 +44,14 @@ class sse_decoder {
     bool all_kept = true;
     for (;;) {
       switch (next(bytes)) {
-        case sse_result::need_more: return all_kept;
-        case sse_result::event: on_data(payload()); break;
-        case sse_result::oversize_event: all_kept = false; break;
+        case sse_result::need_more:
+          return all_kept;
+        case sse_result::event:
+          on_data(payload());
+          break;
+        case sse_result::oversize_event:
+          all_kept = false;
+          break;
       }
     }
   }
@@ -56,14 +61,14 @@ class sse_decoder {
   sse_result end_event();
 
   std::size_t max_event_bytes_;
-  std::string line_;           // the current line while it spans several feeds
-  std::string data_;           // the current event's data, lines joined with '\n'
-  bool has_data_ = false;      // a data field was seen (an empty payload is still an event)
-  bool event_ready_ = false;   // data_ was handed out and must be cleared on the next call
-  bool after_cr_ = false;      // the previous byte ended a line with '\r'; skip a following '\n'
-  bool skipping_line_ = false; // the current line overflowed; drop bytes until its end
+  std::string line_;             // the current line while it spans several feeds
+  std::string data_;             // the current event's data, lines joined with '\n'
+  bool has_data_ = false;        // a data field was seen (an empty payload is still an event)
+  bool event_ready_ = false;     // data_ was handed out and must be cleared on the next call
+  bool after_cr_ = false;        // the previous byte ended a line with '\r'; skip a following '\n'
+  bool skipping_line_ = false;   // the current line overflowed; drop bytes until its end
   bool skipping_event_ = false;  // the current event overflowed; drop lines until the blank one
-  bool first_line_ = true;     // a UTF-8 byte order mark may open the stream
+  bool first_line_ = true;       // a UTF-8 byte order mark may open the stream
 };
 
 }  // namespace zai

@@ -49,8 +49,7 @@ TEST(sse_decoder, strips_only_one_space_after_the_colon) {
 }
 
 TEST(sse_decoder, accepts_crlf_and_bare_cr_line_endings) {
-  EXPECT_EQ(decode("data: a\r\n\r\ndata: b\r\rdata: c\n\n").payloads,
-            (payloads{"a", "b", "c"}));
+  EXPECT_EQ(decode("data: a\r\n\r\ndata: b\r\rdata: c\n\n").payloads, (payloads{"a", "b", "c"}));
 }
 
 TEST(sse_decoder, crlf_split_between_feeds_is_one_line_ending) {
@@ -64,9 +63,8 @@ TEST(sse_decoder, joins_multi_line_data_with_newlines) {
 }
 
 TEST(sse_decoder, ignores_comments_other_fields_and_blank_lines) {
-  EXPECT_EQ(
-      decode(": ping\n\nevent: message\nid: 7\nretry: 10\ndata: x\n\n\n\n: bye\n\n").payloads,
-      payloads{"x"});
+  EXPECT_EQ(decode(": ping\n\nevent: message\nid: 7\nretry: 10\ndata: x\n\n\n\n: bye\n\n").payloads,
+            payloads{"x"});
 }
 
 TEST(sse_decoder, empty_data_field_is_still_an_event) {
@@ -74,7 +72,10 @@ TEST(sse_decoder, empty_data_field_is_still_an_event) {
 }
 
 TEST(sse_decoder, strips_a_leading_byte_order_mark) {
-  EXPECT_EQ(decode("\xEF\xBB\xBF" "data: x\n\n").payloads, payloads{"x"});
+  EXPECT_EQ(decode("\xEF\xBB\xBF"
+                   "data: x\n\n")
+                .payloads,
+            payloads{"x"});
 }
 
 TEST(sse_decoder, finish_flushes_an_unterminated_last_line) {
@@ -99,7 +100,8 @@ TEST(sse_decoder, one_byte_at_a_time_gives_the_same_events) {
   const std::string stream = "data: a\r\n\r\ndata: b\rdata: c\r\r";
   sse_decoder decoder;
   std::vector<std::string_view> bytes;
-  for (std::size_t i = 0; i < stream.size(); ++i) bytes.push_back(std::string_view(stream).substr(i, 1));
+  for (std::size_t i = 0; i < stream.size(); ++i)
+    bytes.push_back(std::string_view(stream).substr(i, 1));
   EXPECT_EQ(decode_in_pieces(decoder, bytes).payloads, (payloads{"a", "b\nc"}));
 }
 
@@ -137,7 +139,8 @@ TEST(sse_decoder, event_exactly_at_the_bound_is_kept) {
 TEST(sse_decoder, feed_calls_back_for_each_event) {
   sse_decoder decoder;
   payloads seen;
-  EXPECT_TRUE(decoder.feed("data: 1\n\ndata: 2\n\n", [&](std::string_view p) { seen.emplace_back(p); }));
+  EXPECT_TRUE(
+      decoder.feed("data: 1\n\ndata: 2\n\n", [&](std::string_view p) { seen.emplace_back(p); }));
   EXPECT_EQ(seen, (payloads{"1", "2"}));
 }
 

@@ -84,8 +84,8 @@ std::size_t utf8_offset_of_last_chars(std::string_view utf8, std::size_t count) 
 
 std::size_t utf8_boundary_at_or_after(std::string_view utf8, std::size_t offset) {
   if (offset >= utf8.size()) return utf8.size();
-  for (int i = 0; i < 3 && offset < utf8.size() &&
-                  is_continuation(static_cast<unsigned char>(utf8[offset]));
+  for (int i = 0;
+       i < 3 && offset < utf8.size() && is_continuation(static_cast<unsigned char>(utf8[offset]));
        ++i) {
     ++offset;
   }

@@ -46,7 +46,7 @@ TEST(utf16, invalid_bytes_count_as_one_replacement_character_each_maximal_subpar
   EXPECT_EQ(utf16_length(bad), 4u);
   EXPECT_EQ(utf8_offset_of_utf16(bad, 2), 2u);
   EXPECT_EQ(utf8_offset_of_utf16(bad, 3), 4u);
-  EXPECT_EQ(utf16_length("\xF0\x9F"), 1u);  // truncated emoji at the end
+  EXPECT_EQ(utf16_length("\xF0\x9F"), 1u);      // truncated emoji at the end
   EXPECT_EQ(utf16_length("\xED\xA0\x80"), 3u);  // an encoded surrogate is three errors
 }
 
