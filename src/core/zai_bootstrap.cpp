@@ -28,35 +28,47 @@ bool looks_like_jwt(std::string_view token) {
   return true;
 }
 
-// The first non-empty string (or integer) among `keys` in `o`.
-std::string first_text(const boost::json::object* o, std::initializer_list<std::string_view> keys) {
-  if (o == nullptr) return {};
-  for (std::string_view key : keys) {
-    const boost::json::value* v = o->if_contains(key);
-    if (v == nullptr) continue;
-    if (const boost::json::string* s = v->if_string(); s != nullptr && !s->empty()) {
-      return std::string(*s);
+// The first non-empty string (or integer) among `keys`, looked up in the answer's top level and
+// then in its `user` object (the two shapes reference §1.2 has seen).
+std::string first_text(const boost::json::object& root,
+                       std::initializer_list<std::string_view> keys) {
+  const boost::json::value* user_value = root.if_contains("user");
+  const boost::json::object* user = user_value != nullptr ? user_value->if_object() : nullptr;
+  for (const boost::json::object* o : {&root, user}) {
+    if (o == nullptr) continue;
+    for (std::string_view key : keys) {
+      const boost::json::value* v = o->if_contains(key);
+      if (v == nullptr) continue;
+      if (const boost::json::string* s = v->if_string(); s != nullptr && !s->empty()) {
+        return std::string(*s);
+      }
+      if (const std::int64_t* i = v->if_int64()) return std::to_string(*i);
     }
-    if (const std::int64_t* i = v->if_int64()) return std::to_string(*i);
   }
   return {};
+}
+
+// A GET the way the web app's browser would send it, minus cookies.
+upstream_request browser_get(const config& cfg, std::string_view path, std::string_view accept) {
+  upstream_request out;
+  out.method = "GET";
+  out.target = cfg.zai_base_url.path + std::string(path);
+  out.headers = {
+      {"Accept", std::string(accept)},
+      {"Accept-Encoding", "identity"},
+      {"Accept-Language", std::string(accept_language)},
+      {"User-Agent", cfg.zai_user_agent},
+  };
+  return out;
 }
 
 }  // namespace
 
 upstream_request build_guest_auth_request(const config& cfg, std::string_view fe_version) {
   const http_url& base = cfg.zai_base_url;
-  upstream_request out;
-  out.method = "GET";
-  out.target = base.path + "/api/v1/auths/";
-  out.headers = {
-      {"Accept", "application/json"},
-      {"Accept-Encoding", "identity"},
-      {"Accept-Language", std::string(accept_language)},
-      {"Origin", base.origin()},
-      {"Referer", base.origin() + base.path + "/"},
-      {"User-Agent", cfg.zai_user_agent},
-  };
+  upstream_request out = browser_get(cfg, "/api/v1/auths/", "application/json");
+  out.headers.emplace_back("Origin", base.origin());
+  out.headers.emplace_back("Referer", base.origin() + base.path + "/");
   if (!fe_version.empty() && is_header_safe(fe_version)) {
     out.headers.emplace_back("X-FE-Version", std::string(fe_version));
   }
@@ -68,42 +80,26 @@ result<guest_token> parse_guest_auth_response(std::string_view body) {
   const boost::json::value parsed = boost::json::parse(body, ec);
   const boost::json::object* root = ec ? nullptr : parsed.if_object();
   if (root == nullptr) return bad_auth_response("not a JSON object");
-  const boost::json::value* user_value = root->if_contains("user");
-  const boost::json::object* user = user_value != nullptr ? user_value->if_object() : nullptr;
 
   guest_token out;
-  out.jwt = first_text(root, {"token"});
-  if (out.jwt.empty()) out.jwt = first_text(user, {"token"});
+  out.jwt = first_text(*root, {"token"});
   if (out.jwt.empty()) return bad_auth_response("no token");
   if (!looks_like_jwt(out.jwt)) return bad_auth_response("the token is not a JWT");
 
   const result<jwt_claims> claims = decode_jwt_payload(out.jwt);
-  out.user_id = first_text(root, {"id", "user_id", "uid", "sub"});
-  if (out.user_id.empty()) out.user_id = first_text(user, {"id", "user_id", "uid", "sub"});
+  out.user_id = first_text(*root, {"id", "user_id", "uid", "sub"});
   if (out.user_id.empty() && claims.has_value()) out.user_id = claims->id;
   if (out.user_id.empty()) return bad_auth_response("no user id in the answer or the token");
 
-  out.email = first_text(root, {"email"});
-  if (out.email.empty()) out.email = first_text(user, {"email"});
+  out.email = first_text(*root, {"email"});
   if (out.email.empty() && claims.has_value()) out.email = claims->email;
-  out.name = first_text(root, {"name"});
-  if (out.name.empty()) out.name = first_text(user, {"name"});
+  out.name = first_text(*root, {"name"});
   if (out.name.empty()) out.name = "Guest";
   return out;
 }
 
 upstream_request build_front_page_request(const config& cfg) {
-  const http_url& base = cfg.zai_base_url;
-  upstream_request out;
-  out.method = "GET";
-  out.target = base.path + "/";
-  out.headers = {
-      {"Accept", "text/html,application/xhtml+xml"},
-      {"Accept-Encoding", "identity"},
-      {"Accept-Language", std::string(accept_language)},
-      {"User-Agent", cfg.zai_user_agent},
-  };
-  return out;
+  return browser_get(cfg, "/", "text/html,application/xhtml+xml");
 }
 
 std::optional<std::string> scrape_fe_version(std::string_view html) {
