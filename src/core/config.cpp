@@ -142,7 +142,7 @@ constexpr option options[] = {
      plain,
      [](config& c, std::string_view v, const file_reader&) {
        const auto n = parse_uint(v, std::uint64_t(1) << 30);
-       if (!n || *n < 1024) return std::string("expected a byte count from 1024 to 1073741824");
+       if (!n || *n < 1) return std::string("expected a byte count from 1 to 1073741824");
        c.max_body_bytes = static_cast<std::size_t>(*n);
        return std::string();
      }},

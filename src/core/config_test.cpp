@@ -173,7 +173,7 @@ TEST(config, bad_values_name_the_variable_and_the_reason) {
       {{{"ZAI_MODELS", R"({"a": 1})"}}, {"ZAI_MODELS", "model \"a\""}},
       {{{"LOG_LEVEL", "loud"}},
        {"invalid LOG_LEVEL \"loud\": expected debug, info, warn or error"}},
-      {{{"MAX_BODY_BYTES", "10"}}, {"invalid MAX_BODY_BYTES"}},
+      {{{"MAX_BODY_BYTES", "0"}}, {"invalid MAX_BODY_BYTES \"0\": expected a byte count"}},
       {{{"UPSTREAM_IDLE_TIMEOUT_MS", "0"}}, {"invalid UPSTREAM_IDLE_TIMEOUT_MS \"0\""}},
       {{{"ZAI_USER_AGENT", "evil\r\nX-Injected: 1"}},
        {"invalid ZAI_USER_AGENT \"evil??X-Injected: 1\": must not contain control characters"}},

@@ -167,10 +167,9 @@ result<std::string> model_object_json(const model_table& table, std::string_view
 }
 
 api_error model_not_found_error(std::string_view id) {
-  return make_error(
-      errc::model_not_found,
-      "The model `" + std::string(id) + "` does not exist or you do not have access to it.",
-      "model");
+  // OpenAI's own wording, with `param` null as OpenAI sends it.
+  return make_error(errc::model_not_found, "The model `" + std::string(id) +
+                                               "` does not exist or you do not have access to it.");
 }
 
 }  // namespace zai
