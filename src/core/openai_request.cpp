@@ -12,6 +12,16 @@ using boost::json::array;
 using boost::json::object;
 using boost::json::value;
 
+// Names as the API spells them; the first match of a role is its canonical name.
+constexpr std::array<std::pair<std::string_view, message_role>, 6> roles{{
+    {"system", message_role::system},
+    {"developer", message_role::developer},
+    {"user", message_role::user},
+    {"assistant", message_role::assistant},
+    {"tool", message_role::tool},
+    {"function", message_role::tool},  // deprecated spelling of a tool result
+}};
+
 // Error texts follow OpenAI's own wording so clients that show them read familiar messages.
 std::string_view kind_name(const value& v) {
   switch (v.kind()) {
@@ -115,14 +125,6 @@ maybe_error read_role(const object& m, const std::string& at, chat_message& out)
   if (v == nullptr || v->is_null()) return missing(param);
   const boost::json::string* s = v->if_string();
   if (s == nullptr) return invalid_type(param, "a string", *v);
-  constexpr std::array<std::pair<std::string_view, message_role>, 6> roles{{
-      {"system", message_role::system},
-      {"developer", message_role::developer},
-      {"user", message_role::user},
-      {"assistant", message_role::assistant},
-      {"tool", message_role::tool},
-      {"function", message_role::tool},  // deprecated spelling of a tool result
-  }};
   for (const auto& [name, role] : roles) {
     if (*s == name) {
       out.role = role;
@@ -380,17 +382,8 @@ maybe_error read_request(const object& body, chat_request& out) {
 }  // namespace
 
 std::string_view role_name(message_role role) {
-  switch (role) {
-    case message_role::system:
-      return "system";
-    case message_role::developer:
-      return "developer";
-    case message_role::user:
-      return "user";
-    case message_role::assistant:
-      return "assistant";
-    case message_role::tool:
-      return "tool";
+  for (const auto& [name, r] : roles) {
+    if (r == role) return name;
   }
   return "user";
 }

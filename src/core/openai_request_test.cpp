@@ -211,5 +211,15 @@ TEST(openai_request, legacy_function_role_is_a_tool_result) {
   EXPECT_EQ(r.messages[1].name, "f");
 }
 
+TEST(openai_request, role_names_round_trip) {
+  for (message_role role : {message_role::system, message_role::developer, message_role::user,
+                            message_role::assistant, message_role::tool}) {
+    const std::string body =
+        body_with(R"([{"role":"user","content":"x"},{"role":")" + std::string(role_name(role)) +
+                  R"(","content":"y","tool_call_id":"t"}])");
+    EXPECT_EQ(must_parse(body).messages[1].role, role) << role_name(role);
+  }
+}
+
 }  // namespace
 }  // namespace zai
