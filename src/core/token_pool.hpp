@@ -13,13 +13,9 @@
 #include <string>
 #include <vector>
 
-namespace zai {
+#include "core/guest_token.hpp"
 
-struct guest_token {
-  std::string jwt;
-  std::string user_id;  // the JWT payload's `id`: the signer's and query string's `user_id`
-  std::string name;
-};
+namespace zai {
 
 struct token_pool_options {
   std::size_t size = 5;          // TOKEN_POOL_SIZE; 0 is allowed and nothing is ever available

@@ -21,6 +21,8 @@
 #include "core/openai_request.hpp"
 #include "core/signature.hpp"
 
+#include "core/guest_token.hpp"
+
 namespace zai {
 
 // One HTTP request for the upstream client. The client adds Host (from the base URL's
@@ -31,14 +33,6 @@ struct upstream_request {
   std::string body;              // empty for GET
   std::string signature_prompt;  // completions: the exact text that was signed (for logs/tests)
   std::string method = "POST";
-};
-
-// A guest identity minted by GET /api/v1/auths/.
-struct guest_token {
-  std::string jwt;
-  std::string user_id;  // JWT payload `id`: signed and sent as `user_id`
-  std::string name;     // e.g. "Guest-1782413241147": the {{USER_NAME}} variable
-  std::string email;
 };
 
 // Fresh UUIDs for one completion (the caller generates them).

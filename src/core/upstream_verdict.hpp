@@ -1,0 +1,53 @@
+// What to do after one upstream attempt failed: the single table that turns an upstream HTTP
+// status or an in-stream error frame into (a) what happens to the guest token, (b) whether the
+// request may be retried — only ever before the client has seen a byte, on a bounded budget —
+// and (c) the OpenAI error the client gets if not. Pure, so the native server and the Worker
+// share it.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "core/stream_translator.hpp"
+#include "core/token_pool.hpp"
+
+namespace zai {
+
+// Retries already spent on this client request (each kind is allowed once; in total
+// `max_attempts` upstream requests).
+struct attempt_budget {
+  int attempts = 0;  // upstream requests made so far, including the one being judged
+  int max_attempts = 3;
+  bool reminted = false;         // a 401 already caused a retry with a fresh token
+  bool captcha_retried = false;  // FRONTEND_CAPTCHA_REQUIRED already caused a retry
+  bool fe_refreshed = false;     // a 426/405 already caused a front-end version refresh + retry
+  bool captcha_provider = false; // CAPTCHA_PROVIDER_URL is configured
+};
+
+struct upstream_verdict {
+  lease_outcome token = lease_outcome::failure;
+  std::optional<int> token_retry_after_seconds;  // for rate_limited
+  bool retry = false;
+  bool refresh_fe_version = false;
+  api_error error;  // what the client gets when retry is false
+};
+
+// A non-200 answer before any stream. `retry_after` is the upstream's Retry-After in seconds.
+upstream_verdict judge_http_status(unsigned status, std::string_view content_type,
+                                   std::string_view body, std::optional<int> retry_after,
+                                   attempt_budget& budget);
+
+// An error frame (or a transport fault) that arrived before anything reached the client.
+upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget& budget);
+
+// The same error once the client's stream has begun: no retry is possible, only the error event.
+api_error stream_error_to_api_error(const upstream_error& error);
+
+// Connection-level failures (refused, reset, TLS, timeouts) before a response header.
+upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget);
+
+// The WAF's block page (HTTP 405 HTML from the upstream's edge), recognised without parsing HTML.
+bool looks_like_waf_block(unsigned status, std::string_view content_type, std::string_view body);
+
+}  // namespace zai

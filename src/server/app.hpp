@@ -1,0 +1,71 @@
+// Everything a request handler needs, owned once by main: the validated configuration, the
+// model table, the guest-token pool, the upstream's current front-end version, and the shared
+// TLS context. All of it lives on the server's one executor, so nothing here takes a lock.
+#pragma once
+
+#include <memory>
+#include <random>
+#include <string>
+
+#include "core/config.hpp"
+#include "core/models.hpp"
+#include "core/zai_request.hpp"
+#include "server/http_client.hpp"
+#include "server/http_server.hpp"
+#include "server/token_service.hpp"
+
+namespace zai::server {
+
+// The upstream request as Beast sends it, with Host from the base URL.
+http::request<http::string_body> to_beast(const upstream_request& up, const http_url& base);
+
+class app {
+ public:
+  explicit app(asio::io_context& io, config cfg);
+
+  asio::io_context& io() { return io_; }
+  const config& cfg() const { return cfg_; }
+  const model_table& models() const { return cfg_.models; }
+  token_service& tokens() { return tokens_; }
+  ssl::context& tls() { return tls_; }
+
+  // The upstream base as a connectable endpoint, and timeouts for its connections.
+  const endpoint& upstream() const { return upstream_; }
+  client_timeouts upstream_timeouts() const { return timeouts_; }
+  std::unique_ptr<http_connection> connect_upstream();
+
+  // X-FE-Version to send: ZAI_FE_VERSION, else the last scraped one, else the pinned fallback.
+  const std::string& fe_version() const { return fe_version_; }
+  void refresh_fe_version();  // scrape now (if scraping is on), at most once at a time
+
+  // One captcha value from CAPTCHA_PROVIDER_URL, or nothing (logged) when it has none.
+  awaitable<std::optional<std::string>> fetch_captcha();
+
+  std::string random_uuid();
+  std::string completion_id();
+
+  void start();
+  void stop();
+
+  // The main request entry point (routing, CORS, auth, access log).
+  awaitable<bool> handle(exchange& ex);
+
+ private:
+  awaitable<void> fe_version_loop();
+  awaitable<void> scrape_fe_version_once();
+  awaitable<std::optional<guest_token>> mint_guest();
+
+  asio::io_context& io_;
+  config cfg_;
+  ssl::context tls_;
+  endpoint upstream_;
+  client_timeouts timeouts_;
+  token_service tokens_;
+  std::string fe_version_;
+  bool scraping_ = false;
+  asio::steady_timer fe_timer_;
+  std::mt19937_64 random_;
+  bool stopped_ = false;
+};
+
+}  // namespace zai::server

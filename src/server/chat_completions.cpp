@@ -1,0 +1,322 @@
+#include "server/chat_completions.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <charconv>
+
+#include "core/openai_response.hpp"
+#include "core/upstream_verdict.hpp"
+#include "core/zai_request.hpp"
+#include "native/hmac_openssl.hpp"
+#include "server/respond.hpp"
+
+namespace zai::server {
+namespace {
+
+constexpr std::size_t error_body_limit = 64 * 1024;
+constexpr std::size_t read_piece = 16 * 1024;
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::optional<int> parse_retry_after(std::string_view value) {
+  int seconds = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc{} || end != value.data() + value.size() || seconds < 0) return std::nullopt;
+  return seconds;
+}
+
+bool has_text(const std::vector<stream_output>& outputs) {
+  for (const auto& o : outputs) {
+    if (o.what == stream_output::kind::reasoning || o.what == stream_output::kind::content) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const stream_output* first_error(const std::vector<stream_output>& outputs) {
+  for (const auto& o : outputs) {
+    if (o.what == stream_output::kind::error) return &o;
+  }
+  return nullptr;
+}
+
+// Closes the upstream connection as soon as the client goes away, so an abandoned stream does
+// not keep generating upstream. It waits for the client socket to become readable: with no
+// bytes available that means the peer closed (a pipelined request would have bytes).
+struct client_watch {
+  bool finished = false;
+  std::weak_ptr<http_connection> upstream;
+};
+
+awaitable<void> watch_client(beast::tcp_stream& client, std::shared_ptr<client_watch> watch) {
+  auto [ec] = co_await client.socket().async_wait(tcp::socket::wait_read, nothrow_awaitable);
+  if (watch->finished || ec) co_return;
+  error_code ignored;
+  if (client.socket().available(ignored) > 0) co_return;
+  if (auto up = watch->upstream.lock()) up->cancel();
+}
+
+// One upstream attempt that reached an HTTP 200 stream.
+struct open_stream {
+  std::shared_ptr<http_connection> connection;
+  stream_translator translator;
+  std::vector<stream_output> pending;  // translated but not yet sent to the client
+  bool upstream_ended = false;         // EOF or read error seen (translator.finish called)
+};
+
+// Reads until the translator has produced text, an error, or the end. Everything produced is
+// left in `pending`.
+awaitable<void> read_until_text(open_stream& s) {
+  char piece[read_piece];
+  while (!s.upstream_ended && !s.translator.ended() && !has_text(s.pending)) {
+    error_code ec;
+    const std::size_t n = co_await s.connection->read_some(piece, ec);
+    if (n > 0) {
+      s.translator.feed(std::string_view(piece, n), s.pending);
+    } else {
+      s.upstream_ended = true;
+      s.translator.finish(s.pending);
+    }
+  }
+}
+
+class completion {
+ public:
+  completion(app& a, exchange& ex, const chat_request& request, const resolved_model& model)
+      : app_(a), ex_(ex), request_(request), model_(model) {
+    meta_.id = a.completion_id();
+    meta_.created = unix_ms() / 1000;
+    meta_.model = request.model;
+    budget_.captcha_provider = a.cfg().captcha_provider_url.has_value();
+  }
+
+  awaitable<bool> run() {
+    watch_ = std::make_shared<client_watch>();
+    asio::co_spawn(ex_.stream.get_executor(), watch_client(ex_.stream, watch_), asio::detached);
+    const bool keep = co_await attempts();
+    watch_->finished = true;
+    error_code ignored;
+    ex_.stream.socket().cancel(ignored);
+    co_return keep;
+  }
+
+ private:
+  awaitable<bool> attempts() {
+    for (;;) {
+      ++budget_.attempts;
+      auto lease = app_.tokens().acquire();
+      if (!lease) {
+        api_error e = make_error(errc::no_token_available);
+        e.retry_after_seconds = static_cast<int>(app_.tokens().retry_after_hint().count());
+        co_return co_await fail(e);
+      }
+      ex_.pool_slot = static_cast<int>(lease->slot);
+
+      std::optional<upstream_verdict> verdict;
+      open_stream s;
+      co_await open(*lease, s, verdict);
+      if (!verdict && s.connection) {
+        co_await read_until_text(s);
+        const stream_output* err = first_error(s.pending);
+        if (err && !has_text(s.pending)) verdict = judge_stream_error(err->error, budget_);
+      }
+      if (verdict) {
+        app_.tokens().release(*lease, verdict->token,
+                              verdict->token_retry_after_seconds
+                                  ? std::optional(std::chrono::seconds(*verdict->token_retry_after_seconds))
+                                  : std::nullopt);
+        if (verdict->refresh_fe_version) app_.refresh_fe_version();
+        if (s.connection) s.connection->cancel();
+        if (verdict->retry) continue;
+        co_return co_await fail(verdict->error);
+      }
+
+      const bool keep = request_.stream ? co_await relay(s) : co_await collect(s);
+      app_.tokens().release(*lease, lease_outcome::ok);
+      s.connection->cancel();
+      co_return keep;
+    }
+  }
+
+  // Connects and sends the upstream request; sets `verdict` when the attempt failed before a
+  // 200 stream began.
+  awaitable<void> open(const token_lease& lease, open_stream& s,
+                       std::optional<upstream_verdict>& verdict) {
+    std::optional<std::string> captcha;
+    if (budget_.captcha_provider) captcha = co_await app_.fetch_captcha();
+
+    const request_ids ids{app_.random_uuid(), app_.random_uuid(), app_.random_uuid(),
+                          app_.random_uuid()};
+    std::optional<std::string_view> captcha_view;
+    if (captcha) captcha_view = *captcha;
+    const auto up = build_completion_request({request_, model_, app_.cfg(), lease.token, ids,
+                                              static_cast<std::uint64_t>(unix_ms()),
+                                              app_.fe_version(), captcha_view,
+                                              native::hmac_sha256});
+    if (!up) {
+      verdict.emplace();
+      verdict->token = lease_outcome::ok;
+      verdict->error = up.error();
+      co_return;
+    }
+    prompt_bytes_ = up->signature_prompt.size();
+
+    s.connection = app_.connect_upstream();
+    watch_->upstream = s.connection;
+    if (const auto ec = co_await s.connection->connect(); ec) {
+      verdict = judge_transport_failure(ec == beast::error::timeout, budget_);
+      co_return;
+    }
+    auto r = to_beast(*up, app_.cfg().zai_base_url);
+    if (const auto ec = co_await s.connection->send(r); ec) {
+      verdict = judge_transport_failure(ec == beast::error::timeout, budget_);
+      co_return;
+    }
+    const unsigned status = s.connection->status();
+    if (status == 200) co_return;
+
+    std::string body;
+    co_await s.connection->read_body(body, error_body_limit);
+    const auto& h = s.connection->headers();
+    const auto ct = h[http::field::content_type];
+    const auto ra = h[http::field::retry_after];
+    verdict = judge_http_status(status, std::string_view(ct.data(), ct.size()), body,
+                                parse_retry_after(std::string_view(ra.data(), ra.size())),
+                                budget_);
+  }
+
+  awaitable<bool> fail(const api_error& e) {
+    co_return co_await send(ex_, error_response(ex_, app_.cfg(), e));
+  }
+
+  // Streams the answer: headers now (the first text is in hand), then every event as it comes.
+  awaitable<bool> relay(open_stream& s) {
+    http::response<http::empty_body> head(http::status::ok, ex_.request.version());
+    head.set(http::field::server, "zai-proxy");
+    head.set(http::field::content_type, "text/event-stream; charset=utf-8");
+    head.set(http::field::cache_control, "no-cache");
+    head.set("x-accel-buffering", "no");  // tell reverse proxies not to buffer the stream
+    add_cors(head.base(), ex_.request, app_.cfg());
+    head.keep_alive(ex_.request.keep_alive() && !ex_.shutting_down);
+    head.chunked(true);
+    ex_.status = 200;
+    ex_.first_byte = std::chrono::steady_clock::now();
+    http::response_serializer<http::empty_body> serializer(head);
+    auto [hec, hn] = co_await http::async_write_header(ex_.stream, serializer, nothrow_awaitable);
+    if (hec) co_return false;
+
+    chunk_writer writer(meta_, app_.cfg().show_think_tags, request_.include_usage);
+    std::string out;
+    bool over = false;
+    bool clean = false;
+    char piece[read_piece];
+    for (;;) {
+      for (const auto& o : s.pending) {
+        switch (o.what) {
+          case stream_output::kind::reasoning: writer.reasoning(o.text, out); break;
+          case stream_output::kind::content:
+            content_bytes_ += o.text.size();
+            writer.content(o.text, out);
+            break;
+          case stream_output::kind::usage: break;
+          case stream_output::kind::finished:
+            writer.finish(o.finish, out);
+            writer.usage(final_usage(s.translator), out);
+            writer.done(out);
+            over = clean = true;
+            break;
+          case stream_output::kind::error:
+            chunk_writer::error(error_body(stream_error_to_api_error(o.error)), out);
+            over = true;
+            break;
+        }
+        if (over) break;
+      }
+      s.pending.clear();
+      if (!out.empty()) {
+        auto [wec, wn] = co_await asio::async_write(
+            ex_.stream, http::make_chunk(asio::buffer(out)), nothrow_awaitable);
+        out.clear();
+        if (wec) co_return false;  // the client went away; the caller closes the upstream
+      }
+      if (over) break;
+      if (s.upstream_ended) {
+        s.translator.finish(s.pending);
+        if (s.pending.empty()) break;
+        continue;
+      }
+      error_code ec;
+      const std::size_t n = co_await s.connection->read_some(piece, ec);
+      if (n > 0) {
+        s.translator.feed(std::string_view(piece, n), s.pending);
+      } else {
+        s.upstream_ended = true;
+        s.translator.finish(s.pending);
+      }
+    }
+    auto [lec, ln] = co_await asio::async_write(ex_.stream, http::make_chunk_last(),
+                                                nothrow_awaitable);
+    co_return clean && !lec && head.keep_alive();
+  }
+
+  // Reads the whole upstream stream and answers with one chat.completion.
+  awaitable<bool> collect(open_stream& s) {
+    char piece[read_piece];
+    while (!s.translator.ended() && !s.upstream_ended) {
+      error_code ec;
+      const std::size_t n = co_await s.connection->read_some(piece, ec);
+      if (n > 0) {
+        s.translator.feed(std::string_view(piece, n), s.pending);
+      } else {
+        s.upstream_ended = true;
+        s.translator.finish(s.pending);
+      }
+    }
+    std::optional<finish_reason> finish;
+    for (const auto& o : s.pending) {
+      if (o.what == stream_output::kind::error) {
+        // A non-stream request never returns a truncated answer as success.
+        co_return co_await fail(stream_error_to_api_error(o.error));
+      }
+      if (o.what == stream_output::kind::finished) finish = o.finish;
+    }
+    if (!finish) co_return co_await fail(make_error(errc::upstream_error,
+                                                   "The upstream stream ended before it was done."));
+    content_bytes_ = s.translator.final_content().size();
+    auto body = completion_body(meta_, s.translator.final_reasoning(),
+                                s.translator.final_content(), *finish, final_usage(s.translator),
+                                app_.cfg().show_think_tags);
+    co_return co_await send(ex_, json_response(ex_, app_.cfg(), http::status::ok, std::move(body)));
+  }
+
+  token_usage final_usage(const stream_translator& t) const {
+    const token_usage u = t.usage();
+    if (u.present) return u;
+    return estimate_usage(prompt_bytes_, content_bytes_);
+  }
+
+  app& app_;
+  exchange& ex_;
+  const chat_request& request_;
+  const resolved_model& model_;
+  completion_meta meta_;
+  attempt_budget budget_;
+  std::shared_ptr<client_watch> watch_;
+  std::size_t prompt_bytes_ = 0;
+  std::size_t content_bytes_ = 0;
+};
+
+}  // namespace
+
+awaitable<bool> serve_chat_completion(app& a, exchange& ex, const chat_request& request,
+                                      const resolved_model& model) {
+  completion c(a, ex, request, model);
+  co_return co_await c.run();
+}
+
+}  // namespace zai::server

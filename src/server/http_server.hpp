@@ -1,0 +1,79 @@
+// The listening side: accepts connections, reads requests under limits (header/body size and
+// read deadlines, so a slow or oversized client is cut off with a precise error), hands each to
+// the request handler, and shuts down gracefully — stop accepting, close idle keep-alive
+// connections, let requests in flight finish within a grace period.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <list>
+#include <string>
+
+#include "server/net.hpp"
+
+namespace zai::server {
+
+struct server_limits {
+  std::chrono::milliseconds header_timeout{15'000};  // whole header must arrive within this
+  std::chrono::milliseconds body_timeout{30'000};
+  std::chrono::milliseconds keep_alive_idle{60'000};
+  std::size_t max_header_bytes = 16 * 1024;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_connections = 10'000;
+};
+
+// One request being answered. The handler writes the response itself (a whole body or a stream)
+// through `stream`; the fields below feed the access log.
+struct exchange {
+  beast::tcp_stream& stream;
+  http::request<http::string_body> request;
+  bool shutting_down = false;  // the response should carry Connection: close
+
+  // Access-log fields, filled in by the handler.
+  unsigned status = 0;
+  std::string model;
+  int pool_slot = -1;
+  std::chrono::steady_clock::time_point started;
+  std::chrono::steady_clock::time_point first_byte;
+};
+
+// Returns false when the connection must not be reused (stream cut, client gone, error).
+using request_handler = std::function<awaitable<bool>(exchange&)>;
+
+// Answers a request the server refuses before any handler runs (413, 400, 431, 503).
+using refusal_writer =
+    std::function<http::response<http::string_body>(http::status, std::string_view message)>;
+
+class http_server {
+ public:
+  http_server(asio::io_context& io, server_limits limits, request_handler handler,
+              refusal_writer refuse);
+
+  error_code listen(const std::string& host, unsigned short port);
+  unsigned short port() const { return port_; }
+  void start();
+
+  // Stops accepting and closes idle connections; busy ones close after their current request.
+  void stop_accepting();
+  std::size_t connections() const { return connections_.size(); }
+
+ private:
+  struct connection {
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;
+  };
+
+  awaitable<void> accept_loop();
+  awaitable<void> serve(tcp::socket socket);
+
+  asio::io_context& io_;
+  server_limits limits_;
+  request_handler handler_;
+  refusal_writer refuse_;
+  tcp::acceptor acceptor_;
+  unsigned short port_ = 0;
+  bool stopping_ = false;
+  std::list<connection> connections_;
+};
+
+}  // namespace zai::server

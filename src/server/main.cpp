@@ -1,0 +1,110 @@
+// zai-proxy: reads the configuration once (environment and flags), starts the token pool and the
+// HTTP server on one executor, and on SIGTERM/SIGINT stops accepting, lets requests in flight
+// finish within the grace period, then exits 0.
+#include <boost/asio/signal_set.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "core/config.hpp"
+#include "server/app.hpp"
+#include "server/log.hpp"
+
+namespace {
+
+using namespace zai;
+using namespace zai::server;
+
+// How long in-flight requests may run on after SIGTERM before the process exits anyway.
+constexpr std::chrono::seconds shutdown_grace{25};
+
+std::optional<std::string> read_env(std::string_view name) {
+  const std::string key(name);
+  if (const char* v = std::getenv(key.c_str())) return std::string(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> read_text_file(std::string_view path) {
+  std::ifstream in{std::string(path), std::ios::binary};
+  if (!in) return std::nullopt;
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
+                          std::chrono::milliseconds grace) {
+  log_event("info", "shutdown", {{"phase", "draining"}});
+  server.stop_accepting();
+  a.stop();
+  asio::steady_timer tick(io);
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  // Polls the connection count; the drain is rare and short, so a timer is simpler than wiring
+  // a completion signal through every connection.
+  while (server.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    tick.expires_after(std::chrono::milliseconds(50));
+    co_await tick.async_wait(nothrow_awaitable);
+  }
+  log_event("info", "shutdown", {{"phase", "done"}});
+  io.stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  auto parsed = parse_config(read_env, args, read_text_file);
+  if (!parsed) {
+    std::fprintf(stderr, "zai-proxy: %s\n", parsed.error().c_str());
+    return 2;
+  }
+  if (parsed->show_help) {
+    std::fputs(help_text().c_str(), stdout);
+    return 0;
+  }
+  config cfg = std::move(*parsed);
+  set_log_level(cfg.log_level);
+
+  asio::io_context io(1);
+  app a(io, cfg);
+
+  server_limits limits;
+  limits.max_body_bytes = cfg.max_body_bytes;
+  limits.header_timeout = cfg.request_header_timeout;
+  limits.body_timeout = cfg.request_body_timeout;
+  http_server server(
+      io, limits, [&a](exchange& ex) { return a.handle(ex); },
+      [](http::status status, std::string_view message) {
+        // Refusals before routing (oversized, malformed or slow requests) still speak OpenAI.
+        const auto e = make_error(status == http::status::payload_too_large
+                                      ? errc::request_too_large
+                                      : errc::invalid_request,
+                                  std::string(message));
+        http::response<http::string_body> r(status, 11);
+        r.set(http::field::server, "zai-proxy");
+        r.set(http::field::content_type, "application/json");
+        r.set(http::field::access_control_allow_origin, "*");
+        r.body() = error_body(e);
+        return r;
+      });
+
+  if (const auto ec = server.listen(cfg.host, cfg.port); ec) {
+    std::fprintf(stderr, "zai-proxy: cannot listen on %s:%u: %s\n", cfg.host.c_str(), cfg.port,
+                 ec.message().c_str());
+    return 1;
+  }
+  a.start();
+  server.start();
+  log_event("info", "listening",
+            {{"address", cfg.host + ":" + std::to_string(server.port())},
+             {"upstream", cfg.zai_base_url.origin()},
+             {"pool_size", std::to_string(cfg.token_pool_size)}});
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const error_code& ec, int) {
+    if (ec) return;
+    asio::co_spawn(io, shut_down(io, server, a, shutdown_grace), asio::detached);
+  });
+
+  io.run();
+  return 0;
+}

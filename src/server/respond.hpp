@@ -1,0 +1,27 @@
+// Writing whole responses: JSON bodies, OpenAI error objects (with Retry-After and
+// x-should-retry where the error table says so), CORS headers on every response.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/error.hpp"
+#include "server/http_server.hpp"
+
+namespace zai { struct config; }
+
+namespace zai::server {
+
+// CORS headers for a response to `request` under the configured allowed origins.
+void add_cors(http::fields& headers, const http::request<http::string_body>& request,
+              const config& cfg);
+
+http::response<http::string_body> json_response(const exchange& ex, const config& cfg,
+                                                http::status status, std::string body);
+http::response<http::string_body> error_response(const exchange& ex, const config& cfg,
+                                                 const api_error& error);
+
+// Writes `response`; returns whether the connection may be reused.
+awaitable<bool> send(exchange& ex, http::response<http::string_body> response);
+
+}  // namespace zai::server
