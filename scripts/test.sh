@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the unit tests and the end-to-end suite against the binaries in build directory $1.
+# Runs every test against the binaries in build directory $1: the core's unit tests (ctest),
+# the fake Z.AI's own tests, and the end-to-end suite (real zai-proxy + fake + openai SDK).
 set -euo pipefail
 build=${1:-build/release}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -8,7 +9,9 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 echo "== unit tests ($build)"
 ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
 
-if [ -x "$build/zai-proxy" ] && [ -d test/node_modules ]; then
-  echo "== end-to-end tests ($build/zai-proxy)"
-  ZAI_PROXY_BIN="$build/zai-proxy" node --test --test-concurrency=1 test/e2e/ test/fake-zai/
+if [ ! -x "$build/zai-proxy" ] || [ ! -d test/node_modules ]; then
+  echo "missing $build/zai-proxy or test/node_modules: run 'make test', which builds and installs them" >&2
+  exit 1
 fi
+echo "== fake Z.AI and end-to-end tests ($build/zai-proxy)"
+ZAI_PROXY_BIN="$build/zai-proxy" node --test --test-concurrency=1 test/fake-zai/ test/e2e/
