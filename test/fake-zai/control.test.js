@@ -213,7 +213,7 @@ test('sorted_keys applies to generated error frames too', () => withFake({ sorte
   assert.deepEqual(parseEvents(text)[0].data.error, { code: 404, detail: 'Model not found' });
 }));
 
-test('the CLI prints one ready line, takes knob flags, and exits cleanly on SIGTERM', async () => {
+test('the CLI prints one ready line, takes knob flags, and exits cleanly on SIGTERM and SIGINT', async () => {
   const server = fileURLToPath(new URL('./server.js', import.meta.url));
   const child = spawn(process.execPath, [server, '--port', '0', '--no-captcha', '--answer-deltas', '4', '--fe-version', 'prod-fe-1.1.99', '--guest-models', 'glm-4.7,glm-5'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(createInterface({ input: child.stdout }), 'line');
@@ -227,6 +227,11 @@ test('the CLI prints one ready line, takes knob flags, and exits cleanly on SIGT
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   assert.equal(code, 0);
+  // A signal right after the ready line is handled too (the handlers come first).
+  const quick = spawn(process.execPath, [server], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(createInterface({ input: quick.stdout }), 'line');
+  quick.kill('SIGINT');
+  assert.deepEqual(await once(quick, 'exit'), [0, null]);
   const bad = spawn(process.execPath, [server, '--no-such-flag', '1'], { stdio: ['ignore', 'ignore', 'ignore'] });
   assert.equal((await once(bad, 'exit'))[0], 2);
 });

@@ -151,11 +151,16 @@ async function main() {
     process.stderr.write(`fake-zai: ${err.message}\n`);
     process.exit(2);
   }
-  const fake = await startFake(options);
-  process.stdout.write(`FAKE_ZAI_LISTENING ${fake.url}\n`);
-  const stop = () => fake.close().then(() => process.exit(0));
+  // Handlers first: a test may signal as soon as it reads the ready line.
+  let fake = null;
+  const stop = async () => {
+    await fake?.close();
+    process.exit(0);
+  };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  fake = await startFake(options);
+  process.stdout.write(`FAKE_ZAI_LISTENING ${fake.url}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
