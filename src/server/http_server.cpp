@@ -9,6 +9,26 @@ bool is_quiet_disconnect(const error_code& ec) {
          ec == asio::error::operation_aborted || ec == beast::error::timeout;
 }
 
+// After a refusal the client may still be sending the body we will not read. Closing a socket
+// with unread bytes makes the kernel send a reset, and a reset can destroy the response before
+// the client reads it (a large upload then fails with EPIPE instead of showing the 413). So
+// stop writing, then read and discard what keeps arriving, within bounds, before closing.
+constexpr std::size_t drain_limit_bytes = std::size_t{64} << 20;
+constexpr std::chrono::seconds drain_limit_time{10};
+
+awaitable<void> drain_before_close(beast::tcp_stream& stream) {
+  error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(drain_limit_time);
+  char scratch[16 * 1024];
+  std::size_t drained = 0;
+  while (drained < drain_limit_bytes) {
+    auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), nothrow_awaitable);
+    if (ec) break;
+    drained += n;
+  }
+}
+
 }  // namespace
 
 http_server::http_server(asio::io_context& io, server_limits limits, request_handler handler,
@@ -127,7 +147,9 @@ awaitable<void> http_server::serve(tcp::socket socket) {
       response.keep_alive(false);
       response.prepare_payload();
       stream.expires_after(limits_.body_timeout);
-      co_await http::async_write(stream, response, nothrow_awaitable);
+      auto [wec, wn] = co_await http::async_write(stream, response, nothrow_awaitable);
+      self->busy = false;  // a shutdown may close the socket under the drain
+      if (!wec) co_await drain_before_close(stream);
       break;
     }
 
