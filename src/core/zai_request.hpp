@@ -17,11 +17,10 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/guest_token.hpp"
 #include "core/models.hpp"
 #include "core/openai_request.hpp"
 #include "core/signature.hpp"
-
-#include "core/guest_token.hpp"
 
 namespace zai {
 
