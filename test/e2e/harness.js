@@ -1,7 +1,10 @@
 // Starts the real zai-proxy binary against an in-process fake Z.AI on loopback and hands tests
-// an official `openai` client pointed at it, plus raw-HTTP helpers for wire-level checks.
+// an official `openai` client pointed at it, plus raw-HTTP helpers for wire-level checks and a
+// client of the fake's /__fake/ control API.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import http from 'node:http';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,19 +13,33 @@ import { startFake } from '../fake-zai/server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const proxyBin = path.resolve(root, process.env.ZAI_PROXY_BIN ?? 'build/release/zai-proxy');
-export const API_KEY = 'sk-test-key';
+export const API_KEY = 'sk-test-key-9f3a71c2';
+export const COMPLETIONS = '/api/v2/chat/completions';
+
+// Any JWT-shaped text (base64url header and payload that both start with '{"'); guest tokens
+// are JWTs, so a log line matching this leaked one.
+const JWT_PATTERN = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+/;
+
+// Children still running when the test process exits (a failed assertion skipped stop()).
+const running = new Set();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 // Starts the proxy with `env` on an ephemeral port; resolves once it logs that it listens.
-// The log lines are kept (tests grep them for leaks) and the process is killed by stop().
+// The log lines are kept (tests grep them for leaks) and the process is stopped by stop().
 export async function startProxy(env = {}, args = []) {
   const child = spawn(proxyBin, ['--port', '0', '--host', '127.0.0.1', ...args], {
     env: { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS,
            UBSAN_OPTIONS: process.env.UBSAN_OPTIONS, API_KEY, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   const logs = [];
   const exited = once(child, 'exit');
+  exited.then(() => running.delete(child));
   const lines = createInterface({ input: child.stderr });
+  const drained = once(lines, 'close');
   const port = await new Promise((resolve, reject) => {
     lines.on('line', (line) => {
       logs.push(line);
@@ -38,59 +55,140 @@ export async function startProxy(env = {}, args = []) {
     port,
     logs,
     child,
-    client: new OpenAI({ apiKey: API_KEY, baseURL: `${url}/v1`, maxRetries: 0, timeout: 20_000 }),
-    // Sends SIGTERM and resolves with the exit code.
+    client: makeClient(url),
+    // Sends `signal` (SIGTERM) and resolves with the exit code once the stderr pipe is drained,
+    // so `logs` is complete. The logs must never hold the API key or a guest JWT.
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code] = await exited;
+      await drained;
+      assertNoSecrets(logs);
       return code;
     },
   };
 }
 
+export function makeClient(url, apiKey = API_KEY) {
+  return new OpenAI({ apiKey, baseURL: `${url}/v1`, maxRetries: 0, timeout: 30_000 });
+}
+
+export function assertNoSecrets(logs) {
+  for (const line of logs) {
+    assert.ok(!line.includes(API_KEY), `a log line holds the API key: ${line}`);
+    assert.ok(!JWT_PATTERN.test(line), `a log line holds a JWT: ${line}`);
+  }
+}
+
 // Waits until /health reports at least `ready` tokens (polling the proxy's own health endpoint,
 // which is the observable condition; each poll waits for the previous answer).
-export async function waitReady(proxy, ready = 1, timeoutMs = 10_000) {
+export async function waitReady(proxy, ready = 1, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await fetch(`${proxy.url}/health`).then((x) => x.json());
     if (r.pool && r.pool.ready >= ready) return r;
     if (Date.now() > deadline) throw new Error(`pool never reached ${ready} ready: ${JSON.stringify(r)}`);
-    await new Promise((res) => setImmediate(res));
+    await new Promise((res) => setTimeout(res, 5));
   }
 }
 
-// A fake plus a proxy wired to it. `fakeOptions` go to startFake, `env` to the proxy.
-export async function startStack({ fakeOptions = {}, env = {}, ready = 1 } = {}) {
-  const fake = await startFake({ captcha_required: false, ...fakeOptions });
-  const proxy = await startProxy({ ZAI_BASE_URL: fake.url, TOKEN_POOL_SIZE: '1', ...env });
-  if (ready > 0) await waitReady(proxy, ready);
+// A client of the fake's /__fake/ control API (README "Control API").
+export function fakeControl(fake) {
+  const call = async (method, pathname, body) => {
+    const r = await fetch(`${fake.url}/__fake/${pathname}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await r.json();
+    if (r.status >= 400 && r.status !== 408) {
+      throw new Error(`fake ${method} ${pathname} → ${r.status} ${JSON.stringify(json)}`);
+    }
+    return json;
+  };
   return {
-    fake,
-    proxy,
-    client: proxy.client,
-    async control(pathname, body) {
-      const r = await fetch(`${fake.url}${pathname}`, body === undefined ? {} : {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-      });
-      return r.json();
+    call,
+    reset: () => call('POST', 'reset', {}),
+    config: (knobs) => call('POST', 'config', knobs),
+    script: (s) => call('POST', 'script', s),
+    dropScripts: () => call('DELETE', 'script'),
+    pendingScripts: async () => (await call('GET', 'script')).scripts,
+    stats: () => call('GET', 'stats'),
+    revoke: (token) => call('POST', 'revoke', { token }),
+    captcha: (options = {}) => call('POST', 'captcha', options),
+    // Recorded requests, oldest first; by default the completions after `since`.
+    async requests({ path: p = COMPLETIONS, since = 0, limit = 500 } = {}) {
+      const q = new URLSearchParams({ limit: String(limit), since: String(since) });
+      if (p) q.set('path', p);
+      return (await call('GET', `requests?${q}`)).requests;
     },
-    async stop() {
-      const code = await proxy.stop();
-      await fake.close();
-      return code;
+    // The sequence number of the last recorded request, to read only what a test caused.
+    async mark() {
+      const all = await call('GET', 'requests?limit=1');
+      return all.requests.length ? all.requests.at(-1).seq : 0;
+    },
+    // Resolves when the stats meet `conditions` (e.g. {open_streams: 0}); throws on timeout.
+    async waitFor(conditions, timeoutMs = 5_000) {
+      const q = new URLSearchParams({ ...conditions, timeout_ms: String(timeoutMs) });
+      const r = await call('GET', `wait?${q}`);
+      if (!r.ok) throw new Error(`fake never reached ${q}: ${JSON.stringify(r.stats)}`);
+      return r.stats;
     },
   };
 }
 
-// Raw POST to the proxy; returns status, headers and the body text.
-export async function post(proxy, pathname, body, headers = {}) {
+// A fake plus a proxy wired to it. `fake` holds the fake's config knobs (captcha off unless
+// given), `env` the proxy's; `ready` is how many pool tokens to wait for.
+export async function startStack({ fake: fakeConfig = {}, env = {}, ready } = {}) {
+  const fake = await startFake({ config: { captcha_required: false, ...fakeConfig } });
+  let proxy;
+  try {
+    proxy = await startProxy({ ZAI_BASE_URL: fake.url, TOKEN_POOL_SIZE: '1', ...env });
+    const size = Number(env.TOKEN_POOL_SIZE ?? 1);
+    if ((ready ?? size) > 0) await waitReady(proxy, ready ?? size);
+  } catch (err) {
+    if (proxy) await proxy.stop('SIGKILL').catch(() => {});
+    await fake.close();
+    throw err;
+  }
+  return {
+    fake,
+    proxy,
+    client: proxy.client,
+    ctl: fakeControl(fake),
+    // Stops the proxy (checking its logs for secrets) and the fake; resolves with the exit code.
+    async stop() {
+      try {
+        return await proxy.stop();
+      } finally {
+        await fake.close();
+      }
+    },
+  };
+}
+
+export async function request(proxy, method, pathname, { body, headers = {}, auth = true } = {}) {
   const r = await fetch(`${proxy.url}${pathname}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}`, ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    method,
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(auth ? { authorization: `Bearer ${API_KEY}` } : {}),
+      ...headers,
+    },
+    body: body === undefined || typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return { status: r.status, headers: r.headers, text: await r.text() };
+  const text = await r.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: r.status, headers: r.headers, text, json };
+}
+
+// Raw POST to the proxy; returns status, headers, the body text and (if JSON) the parsed body.
+export function post(proxy, pathname, body, headers = {}) {
+  return request(proxy, 'POST', pathname, { body, headers });
+}
+
+export function get(proxy, pathname, options = {}) {
+  return request(proxy, 'GET', pathname, options);
 }
 
 // Parses an SSE body into its data payloads (JSON objects, or the string '[DONE]').
@@ -99,4 +197,103 @@ export function sseEvents(text) {
     const data = b.slice(6);
     return data === '[DONE]' ? data : JSON.parse(data);
   });
+}
+
+// What an OpenAI stream said, from its chunks (SDK objects or parsed SSE payloads): the text per
+// channel, the order in which channels appeared, the finish reasons, the ids seen, usage chunks
+// and error events.
+export function summarize(chunks) {
+  const out = { role: undefined, reasoning: '', content: '', order: [], finish: [], ids: new Set(),
+                created: new Set(), models: new Set(), usageChunks: [], errors: [], done: false,
+                chunks: 0 };
+  for (const c of chunks) {
+    if (c === '[DONE]') { out.done = true; continue; }
+    assert.ok(!out.done, 'nothing may follow [DONE]');
+    if (c.error) { out.errors.push(c.error); continue; }
+    out.chunks++;
+    assert.equal(c.object, 'chat.completion.chunk');
+    out.ids.add(c.id);
+    out.created.add(c.created);
+    out.models.add(c.model);
+    if (c.usage) out.usageChunks.push(c);
+    for (const choice of c.choices) {
+      assert.equal(choice.index, 0);
+      const d = choice.delta ?? {};
+      if (d.role !== undefined) {
+        assert.equal(out.role, undefined, 'role is sent once');
+        assert.equal(out.chunks, 1, 'role rides on the first chunk');
+        out.role = d.role;
+      }
+      if (d.reasoning_content) {
+        out.reasoning += d.reasoning_content;
+        if (out.order.at(-1) !== 'R') out.order.push('R');
+      }
+      if (d.content) {
+        out.content += d.content;
+        if (out.order.at(-1) !== 'C') out.order.push('C');
+      }
+      if (choice.finish_reason) out.finish.push(choice.finish_reason);
+    }
+  }
+  return out;
+}
+
+// Collects an SDK stream (`for await`); returns the chunks and the error it threw, if any.
+export async function drain(stream) {
+  const chunks = [];
+  try {
+    for await (const c of stream) chunks.push(c);
+  } catch (error) {
+    return { chunks, error };
+  }
+  return { chunks, error: undefined };
+}
+
+// A loopback captcha provider for CAPTCHA_PROVIDER_URL: each GET mints one token from the fake's
+// /__fake/captcha (bound to 127.0.0.1, the proxy's address) unless `mode` says otherwise.
+export async function startCaptchaProvider(fake) {
+  const provider = { calls: 0, tokens: [], mode: 'ok' };
+  const server = http.createServer(async (req, res) => {
+    provider.calls++;
+    if (provider.mode === 'fail') {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end('{"error":"no captcha today"}');
+      return;
+    }
+    const r = await fetch(`${fake.url}/__fake/captcha`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ip":"127.0.0.1"}',
+    }).then((x) => x.json());
+    provider.tokens.push(r.token);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ captcha_verify_param: r.token }));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  provider.url = `http://127.0.0.1:${server.address().port}/captcha`;
+  provider.close = async () => {
+    server.closeAllConnections();
+    await new Promise((res) => server.close(res));
+  };
+  return provider;
+}
+
+// The JSON payload of a JWT (decoded, not verified).
+export function jwtPayload(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+export const bearerOf = (record) => record.headers.authorization.replace(/^Bearer /, '');
+
+// Asserts an OpenAI error body and returns its `error` object.
+export function assertOpenAIError(res, status, code) {
+  assert.equal(res.status, status, `status ${res.status}: ${res.text}`);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+  assert.ok(res.json && typeof res.json.error === 'object', `not an OpenAI error: ${res.text}`);
+  const e = res.json.error;
+  assert.deepEqual(Object.keys(e).sort(), ['code', 'message', 'param', 'type']);
+  assert.equal(typeof e.message, 'string');
+  assert.ok(e.message.length > 0);
+  assert.equal(typeof e.type, 'string');
+  if (code !== undefined) assert.equal(e.code, code, `code of ${res.text}`);
+  return e;
 }
