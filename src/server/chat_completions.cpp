@@ -15,6 +15,8 @@ namespace {
 
 constexpr std::size_t error_body_limit = 64 * 1024;
 constexpr std::size_t read_piece = 16 * 1024;
+// How long a request waits for a token being minted (after a 401); a mint is one small request.
+constexpr auto remint_wait = std::chrono::seconds(10);
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -107,10 +109,19 @@ class completion {
 
  private:
   awaitable<bool> attempts() {
+    std::optional<upstream_verdict> retrying;  // the failure that caused this attempt
     for (;;) {
       ++budget_.attempts;
-      auto lease = app_.tokens().acquire();
+      // A token being minted now (the re-mint after a 401, shared by every request that saw
+      // the dead token) is worth a short wait; a pool that is only resting is not.
+      auto lease = co_await app_.tokens().acquire_within(remint_wait);
       if (!lease) {
+        // A retry that found no token answers with the failure that caused it (a 429 on every
+        // token is the upstream's rate limit, not an empty pool) — except after a 401, whose
+        // own failure was only that the fresh token did not arrive.
+        if (retrying && retrying->token != lease_outcome::unauthorized) {
+          co_return co_await fail(retrying->error);
+        }
         api_error e = make_error(errc::no_token_available);
         e.retry_after_seconds = static_cast<int>(app_.tokens().retry_after_hint().count());
         co_return co_await fail(e);
@@ -132,7 +143,10 @@ class completion {
                                   : std::nullopt);
         if (verdict->refresh_fe_version) app_.refresh_fe_version();
         if (s.connection) s.connection->cancel();
-        if (verdict->retry) continue;
+        if (verdict->retry) {
+          retrying = std::move(verdict);
+          continue;
+        }
         co_return co_await fail(verdict->error);
       }
 

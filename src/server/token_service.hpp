@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "core/token_pool.hpp"
 #include "server/net.hpp"
@@ -21,6 +22,12 @@ class token_service {
   void stop();
 
   std::optional<token_lease> acquire();
+  // Like acquire(), but while a token is being minted now waits up to `limit` for it: after a
+  // 401 the dead token's slot is re-minted at once, and the requests that saw the 401 (or came
+  // in meanwhile) share that one fresh token instead of failing with 503. Start-up is the
+  // exception: until the first token arrives, requests are refused at once. Nullopt when no
+  // token can come in time (none minting, or all resting after 429s).
+  awaitable<std::optional<token_lease>> acquire_within(std::chrono::steady_clock::duration limit);
   void release(const token_lease& lease, lease_outcome outcome,
                std::optional<std::chrono::seconds> retry_after = std::nullopt);
   token_pool_stats stats() const;
@@ -31,12 +38,16 @@ class token_service {
   awaitable<void> run();
   awaitable<void> mint_one(std::size_t slot);
   void wake();
+  void notify_waiters();
+  bool mint_under_way() const;
 
   asio::io_context& io_;
   token_pool pool_;
   guest_minter mint_;
   asio::steady_timer timer_;
   bool stopped_ = false;
+  bool started_serving_ = false;  // a mint has succeeded at least once
+  std::vector<asio::steady_timer*> waiters_;  // acquire_within calls, woken on every change
 };
 
 }  // namespace zai::server

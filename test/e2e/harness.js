@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { after, before } from 'node:test';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -296,4 +297,13 @@ export function assertOpenAIError(res, status, code) {
   assert.equal(typeof e.type, 'string');
   if (code !== undefined) assert.equal(e.code, code, `code of ${res.text}`);
   return e;
+}
+
+// A stack for the enclosing describe(): started before its first test, stopped (exit code 0 and
+// secret-free logs asserted) after its last. The returned object fills in once started.
+export function useStack(options) {
+  const ref = {};
+  before(async () => Object.assign(ref, await startStack(options)));
+  after(async () => assert.equal(await ref.stop(), 0));
+  return ref;
 }
