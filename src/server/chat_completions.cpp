@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <array>
 #include <charconv>
 
 #include "core/openai_response.hpp"
@@ -69,22 +70,40 @@ struct open_stream {
   stream_translator translator;
   std::vector<stream_output> pending;  // translated but not yet sent to the client
   bool upstream_ended = false;         // EOF or read error seen (translator.finish called)
+  bool went_silent = false;            // the end was UPSTREAM_IDLE_TIMEOUT_MS passing
+  std::array<char, read_piece> piece;  // read buffer, kept here so no read allocates
 };
+
+// Reads the next piece of the upstream body into the translator; at the end of the body, or
+// on a read error, finishes it (a stream without its done becomes `truncated`).
+awaitable<void> read_more(open_stream& s) {
+  error_code ec;
+  const std::size_t n = co_await s.connection->read_some(s.piece, ec);
+  if (n > 0) {
+    s.translator.feed(std::string_view(s.piece.data(), n), s.pending);
+    co_return;
+  }
+  s.upstream_ended = true;
+  s.went_silent = ec == beast::error::timeout;
+  s.translator.finish(s.pending);
+}
 
 // Reads until the translator has produced text, an error, or the end. Everything produced is
 // left in `pending`.
 awaitable<void> read_until_text(open_stream& s) {
-  char piece[read_piece];
   while (!s.upstream_ended && !s.translator.ended() && !has_text(s.pending)) {
-    error_code ec;
-    const std::size_t n = co_await s.connection->read_some(piece, ec);
-    if (n > 0) {
-      s.translator.feed(std::string_view(piece, n), s.pending);
-    } else {
-      s.upstream_ended = true;
-      s.translator.finish(s.pending);
-    }
+    co_await read_more(s);
   }
+}
+
+// The client's error for a failed stream. A stream cut short by the idle timeout is the
+// upstream going silent, which the error table calls a timeout, not a truncation.
+api_error client_error(const open_stream& s, const upstream_error& e) {
+  if (s.went_silent && e.fault == upstream_fault::truncated) {
+    return make_error(errc::upstream_timeout,
+                      "The upstream went silent for longer than UPSTREAM_IDLE_TIMEOUT_MS.");
+  }
+  return stream_error_to_api_error(e);
 }
 
 class completion {
@@ -134,7 +153,10 @@ class completion {
       if (!verdict && s.connection) {
         co_await read_until_text(s);
         const stream_output* err = first_error(s.pending);
-        if (err && !has_text(s.pending)) verdict = judge_stream_error(err->error, budget_);
+        if (err && !has_text(s.pending)) {
+          verdict = judge_stream_error(err->error, budget_);
+          verdict->error = client_error(s, err->error);
+        }
       }
       if (verdict) {
         app_.tokens().release(*lease, verdict->token,
@@ -228,7 +250,6 @@ class completion {
     std::string out;
     bool over = false;
     bool clean = false;
-    char piece[read_piece];
     for (;;) {
       for (const auto& o : s.pending) {
         switch (o.what) {
@@ -245,7 +266,7 @@ class completion {
             over = clean = true;
             break;
           case stream_output::kind::error:
-            chunk_writer::error(error_body(stream_error_to_api_error(o.error)), out);
+            chunk_writer::error(error_body(client_error(s, o.error)), out);
             over = true;
             break;
         }
@@ -264,14 +285,7 @@ class completion {
         if (s.pending.empty()) break;
         continue;
       }
-      error_code ec;
-      const std::size_t n = co_await s.connection->read_some(piece, ec);
-      if (n > 0) {
-        s.translator.feed(std::string_view(piece, n), s.pending);
-      } else {
-        s.upstream_ended = true;
-        s.translator.finish(s.pending);
-      }
+      co_await read_more(s);
     }
     auto [lec, ln] = co_await asio::async_write(ex_.stream, http::make_chunk_last(),
                                                 nothrow_awaitable);
@@ -280,22 +294,12 @@ class completion {
 
   // Reads the whole upstream stream and answers with one chat.completion.
   awaitable<bool> collect(open_stream& s) {
-    char piece[read_piece];
-    while (!s.translator.ended() && !s.upstream_ended) {
-      error_code ec;
-      const std::size_t n = co_await s.connection->read_some(piece, ec);
-      if (n > 0) {
-        s.translator.feed(std::string_view(piece, n), s.pending);
-      } else {
-        s.upstream_ended = true;
-        s.translator.finish(s.pending);
-      }
-    }
+    while (!s.translator.ended() && !s.upstream_ended) co_await read_more(s);
     std::optional<finish_reason> finish;
     for (const auto& o : s.pending) {
       if (o.what == stream_output::kind::error) {
         // A non-stream request never returns a truncated answer as success.
-        co_return co_await fail(stream_error_to_api_error(o.error));
+        co_return co_await fail(client_error(s, o.error));
       }
       if (o.what == stream_output::kind::finished) finish = o.finish;
     }

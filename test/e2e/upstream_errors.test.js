@@ -408,8 +408,14 @@ describe('a truncated upstream stream', () => {
   });
 });
 
-describe('transport faults before the response', () => {
-  const stack = useStack({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '300' } });
+describe('transport faults and timeouts', () => {
+  const stack = useStack({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '300', UPSTREAM_IDLE_TIMEOUT_MS: '300' } });
+  const stalledAfterFirst = {
+    events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
+      { delta_content: ' Never sent.', phase: 'answer' }],
+    finish: true,
+    transport: { stall_after_events: 1, stall_ms: 30_000 },
+  };
 
   test('a reset connection is a 502', async () => {
     await stack.ctl.script({ fault: 'reset' });
@@ -422,6 +428,28 @@ describe('transport faults before the response', () => {
     const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
     assertOpenAIError(r, 504, 'upstream_timeout');
     await stack.ctl.waitFor({ open_requests: 0 });
+  });
+
+  test('a stream that goes silent past the idle timeout ends with an error event', async () => {
+    await stack.ctl.script(stalledAfterFirst);
+    const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
+    assert.equal(r.status, 200);
+    const s = summarize(sseEvents(r.text));
+    assert.equal(s.content, 'A first piece that is long enough to be relayed at once.');
+    assert.equal(s.errors.length, 1);
+    assert.equal(s.errors[0].code, 'upstream_timeout');
+    assert.deepEqual(s.finish, []);
+    // The proxy gave up on the upstream: its stream was closed, not left to run for 30 s.
+    await stack.ctl.waitFor({ open_streams: 0, open_connections: 0 }, 2_000);
+  });
+
+  test('non-stream: a silent upstream is an error, not a partial answer', async () => {
+    await stack.ctl.script(stalledAfterFirst);
+    const r = await post(stack.proxy, '/v1/chat/completions', hello);
+    const e = assertOpenAIError(r, 504, 'upstream_timeout');
+    assert.equal(e.type, 'server_error');
+    assert.doesNotMatch(r.text, /first piece/);
+    await stack.ctl.waitFor({ open_streams: 0, open_connections: 0 }, 2_000);
   });
 
   test('the next request is served normally', async () => {
