@@ -1,6 +1,7 @@
 // The proxy's own surface, before any completion reaches the upstream: health, models, CORS,
 // routing errors, client authentication, request validation and the body size limit.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import {
@@ -285,5 +286,62 @@ describe('body size limit', () => {
   test('the proxy serves normally after a 413', async () => {
     const r = await stack.client.chat.completions.create({ ...hello, thinking: { type: 'disabled' } });
     assert.equal(r.choices[0].message.content, 'You said: Hello');
+  });
+});
+
+describe('HTTP details', () => {
+  // curl sends Expect: 100-continue for bodies over 1 KiB and waits for the interim answer.
+  test('Expect: 100-continue gets its 100 before the body is sent', async () => {
+    const body = JSON.stringify({ ...hello, messages: [{ role: 'user', content: 'z'.repeat(2_000) }], thinking: { type: 'disabled' } });
+    const result = await new Promise((resolve, reject) => {
+      const req = http.request(`${stack.proxy.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json', authorization: `Bearer ${API_KEY}`,
+          'content-length': Buffer.byteLength(body), expect: '100-continue',
+        },
+      });
+      let continued = false;
+      req.on('continue', () => { continued = true; req.end(body); });
+      req.on('response', (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => { text += d; });
+        res.on('end', () => resolve({ continued, status: res.statusCode, text }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    assert.ok(result.continued, 'no 100 Continue');
+    assert.equal(result.status, 200, result.text);
+    assert.equal(JSON.parse(result.text).choices[0].message.content, `You said: ${'z'.repeat(2_000)}`);
+  });
+
+  test('a keep-alive connection serves many requests in a row', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set();
+    try {
+      for (let i = 0; i < 5; i++) {
+        const r = await new Promise((resolve, reject) => {
+          const req = http.request(`${stack.proxy.url}/v1/chat/completions`, {
+            method: 'POST', agent,
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+          }, (res) => {
+            sockets.add(res.socket);
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (d) => { text += d; });
+            res.on('end', () => resolve({ status: res.statusCode, text }));
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify({ ...hello, stream: i % 2 === 1, messages: [{ role: 'user', content: `k${i}` }] }));
+        });
+        assert.equal(r.status, 200, r.text);
+        assert.ok(r.text.includes(`You said: k${i}`), r.text);
+      }
+      assert.equal(sockets.size, 1, 'one connection for all five');
+    } finally {
+      agent.destroy();
+    }
   });
 });
