@@ -3,7 +3,7 @@ BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-unit test-e2e test-asan clean
+.PHONY: all deps build run demo test test-asan bench bench-smoke clean
 
 all: build
 
@@ -32,6 +32,18 @@ $(ASAN_BUILD)/build.ninja:
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	scripts/test.sh $(ASAN_BUILD)
+
+# Micro benchmarks, then the end-to-end load comparison (zai-proxy vs direct vs nginx).
+bench: build
+	scripts/install-deps.sh --bench
+	$(BUILD)/bench/core_bench
+	bench/load.sh
+
+# The same at a tiny size: proves the benchmarks still run (CI).
+bench-smoke: build
+	scripts/install-deps.sh --bench
+	$(BUILD)/bench/core_bench --benchmark_min_time=0.01
+	bench/load.sh --tiny
 
 clean:
 	rm -rf build

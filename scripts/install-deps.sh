@@ -10,6 +10,9 @@ packages=(
   nodejs npm
 )
 
+# --bench: also what the load comparison needs.
+[ "${1:-}" = "--bench" ] && packages+=(nginx-light wrk curl)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

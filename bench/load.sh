@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# End-to-end load comparison on loopback, side by side in one run:
+#   A: wrk → zai-proxy → upstream        B: wrk → upstream (no proxy)
+#   C: wrk → nginx (plain reverse proxy, proxy_buffering off) → upstream   — the floor
+# The upstream is nginx replaying one recorded 64-delta stream (it must not be the bottleneck;
+# its own ceiling is row B). Then: CPU seconds per 1 000 completions, idle RSS, and peak RSS
+# while holding paced streams (64 deltas × 20 ms, from the fake Z.AI). Writes a Markdown
+# report to $OUT (default build/bench/report.md).
+#   bench/load.sh [--tiny]   (--tiny: a few seconds, to prove the harness works in CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tiny=false
+[ "${1:-}" = "--tiny" ] && tiny=true
+bin=${ZAI_PROXY_BIN:-build/release/zai-proxy}
+work=$(mktemp -d /tmp/zai-bench.XXXXXX)
+chmod 755 "$work"  # nginx workers run unprivileged and read the recorded stream from here
+out=${OUT:-build/bench/report.md}
+mkdir -p "$(dirname "$out")"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for d in upstream floor; do [ -f "$work/$d/nginx.pid" ] && kill "$(cat "$work/$d/nginx.pid")" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if $tiny; then duration=1; conns=(1 16); paced=(50); else duration=${DURATION:-8}; conns=(1 16 64 256); paced=(1000 5000 10000); fi
+ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
+
+free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+up_port=$(free_port); floor_port=$(free_port); proxy_port=$(free_port)
+
+# The recorded stream: 64 answer deltas, usage, done, [DONE].
+node bench/make_stream.js 64 >"$work/stream.sse"
+jwt='eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.eyJpZCI6IjhmMzY4YzFiLWM2NDUtNDhjNy05NmIwLTI0NTZhY2M1MGI3OSIsImVtYWlsIjoiZ3Vlc3QtMTc4MjQxMzI0MTE0N0BndWVzdC5jb20ifQ.c2ln'
+
+nginx_conf() {  # $1 dir, $2 workers, $3 server block
+  mkdir -p "$1/logs"
+  cat >"$1/nginx.conf" <<CONF
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/logs/error.log warn;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path $1/body; proxy_temp_path $1/proxy;
+  fastcgi_temp_path $1/fcgi; uwsgi_temp_path $1/uwsgi; scgi_temp_path $1/scgi;
+  $3
+}
+CONF
+  nginx -c "$1/nginx.conf" -p "$1"
+}
+
+nginx_conf "$work/upstream" auto "server {
+    listen 127.0.0.1:$up_port;
+    location = /api/v1/auths/ { default_type application/json; return 200 '{\"id\":\"8f368c1b-c645-48c7-96b0-2456acc50b79\",\"name\":\"Guest-1\",\"email\":\"guest-1@guest.com\",\"token\":\"$jwt\"}'; }
+    location = /api/v2/chat/completions { error_page 405 =200 /stream.sse; return 405; }
+    location = /stream.sse { internal; root $work; default_type text/event-stream; }
+    location = / { default_type text/html; return 200 '<script src=\"/frontend/prod-fe-1.1.98/assets/index-abc.js\"></script>'; }
+  }"
+nginx_conf "$work/floor" 1 "upstream zai { server 127.0.0.1:$up_port; keepalive 64; }
+  server {
+    listen 127.0.0.1:$floor_port;
+    location / { proxy_pass http://zai; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; }
+  }"
+
+ZAI_BASE_URL="http://127.0.0.1:$up_port" ZAI_FE_VERSION=prod-fe-1.1.98 TOKEN_POOL_SIZE=5 \
+  LOG_LEVEL=warn "$bin" --host 127.0.0.1 --port "$proxy_port" 2>"$work/proxy.log" &
+proxy_pid=$!; pids+=("$proxy_pid")
+for _ in $(seq 200); do
+  curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null && break
+  sleep 0.05  # start-up poll of an observable condition, bounded
+done
+curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null
+
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+floor_worker=$(pgrep -P "$(cat "$work/floor/nginx.pid")" | head -1)
+idle_rss=$(rss_kb "$proxy_pid")
+
+cat >"$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer sk-z2api-key-2024"
+wrk.body = '{"model":"glm-4.7","stream":true,"messages":[{"role":"user","content":"Hello"}]}'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.3f %.3f %.3f\n", summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+LUA
+
+declare -A rps p50 p99 errs
+run() {  # $1 label, $2 url, $3 connections
+  local threads=$(( $3 < 2 ? 1 : 2 ))
+  local line
+  line=$(wrk -t"$threads" -c"$3" -d"${duration}s" -s "$work/post.lua" "$2" | grep '^RESULT')
+  read -r _ total e r a b <<<"$line"
+  rps[$1,$3]=$r; p50[$1,$3]=$a; p99[$1,$3]=$b; errs[$1,$3]=$e
+}
+
+for c in "${conns[@]}"; do
+  run A "http://127.0.0.1:$proxy_port/v1/chat/completions" "$c"
+  run B "http://127.0.0.1:$up_port/api/v2/chat/completions" "$c"
+  run C "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$c"
+done
+
+# CPU per 1 000 completions at c=64 (c=16 in tiny mode), proxy process vs the nginx floor worker.
+cpu_c=${conns[-1]}; [ "$cpu_c" -gt 64 ] && cpu_c=64
+hz=$(getconf CLK_TCK)
+measure_cpu() {  # $1 pid, $2 url → seconds per 1000 completions
+  local before after n
+  before=$(cpu_ticks "$1")
+  n=$(wrk -t2 -c"$cpu_c" -d"${duration}s" -s "$work/post.lua" "$2" | awk '/^RESULT/ {print $2}')
+  after=$(cpu_ticks "$1")
+  awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.3f", t / hz / n * 1000 }'
+}
+cpu_a=$(measure_cpu "$proxy_pid" "http://127.0.0.1:$proxy_port/v1/chat/completions")
+cpu_c_floor=$(measure_cpu "$floor_worker" "http://127.0.0.1:$floor_port/api/v2/chat/completions")
+busy_rss=$(rss_kb "$proxy_pid")
+kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
+
+# Paced streams: the fake Z.AI paces 64 deltas 20 ms apart; hold N at once, sample peak RSS.
+declare -A paced_rss paced_ok
+fifo="$work/fake.out"; mkfifo "$fifo"
+node test/fake-zai/server.js --port 0 --no-captcha --answer-deltas 64 --inter-event-delay-ms 20 \
+  --max-inflight-per-user 0 --no-signature-check --no-rate-check --no-final-tail-edit >"$fifo" 2>/dev/null &
+pids+=("$!")
+exec 3<"$fifo"; read -r line <&3; fake_url=${line#FAKE_ZAI_LISTENING }
+ZAI_BASE_URL="$fake_url" ZAI_FE_VERSION=prod-fe-1.1.98 TOKEN_POOL_SIZE=5 LOG_LEVEL=warn \
+  "$bin" --host 127.0.0.1 --port "$proxy_port" 2>>"$work/proxy.log" &
+proxy_pid=$!; pids+=("$proxy_pid")
+for _ in $(seq 200); do curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null && break; sleep 0.05; done
+paced_idle=$(rss_kb "$proxy_pid")
+for n in "${paced[@]}"; do
+  node bench/hold_streams.mjs "http://127.0.0.1:$proxy_port" "$n" "$proxy_pid" >"$work/hold.out"
+  read -r ok peak <"$work/hold.out"
+  paced_rss[$n]=$peak; paced_ok[$n]=$ok
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+diff_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+{
+  echo "## Load comparison ($(date -u +%Y-%m-%d), $(nproc) cores, ${duration}s per cell)"
+  echo
+  echo "Streaming completions, 64-delta upstream stream, unpaced. A = zai-proxy, B = upstream direct, C = nginx pass-through."
+  echo
+  echo "| c | A req/s | B req/s | C req/s | A/B | A/C | A p50 ms | B p50 | C p50 | A−B p50 | A p99 ms | B p99 | C p99 | A−B p99 | errors A/B/C |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  for c in "${conns[@]}"; do
+    echo "| $c | ${rps[A,$c]} | ${rps[B,$c]} | ${rps[C,$c]} | $(ratio "${rps[A,$c]}" "${rps[B,$c]}") | $(ratio "${rps[A,$c]}" "${rps[C,$c]}") | ${p50[A,$c]} | ${p50[B,$c]} | ${p50[C,$c]} | $(diff_ms "${p50[A,$c]}" "${p50[B,$c]}") | ${p99[A,$c]} | ${p99[B,$c]} | ${p99[C,$c]} | $(diff_ms "${p99[A,$c]}" "${p99[B,$c]}") | ${errs[A,$c]}/${errs[B,$c]}/${errs[C,$c]} |"
+  done
+  echo
+  echo "| measure | zai-proxy | nginx floor | ratio |"
+  echo "|---|---|---|---|"
+  echo "| CPU s per 1 000 completions (c=$cpu_c) | $cpu_a | $cpu_c_floor | $(ratio "$cpu_a" "$cpu_c_floor") |"
+  echo "| idle RSS (KB) | $idle_rss | | |"
+  echo "| RSS after the load (KB) | $busy_rss | | |"
+  echo
+  echo "Paced streams (64 deltas × 20 ms from the fake Z.AI), held at once:"
+  echo
+  echo "| streams | completed | peak RSS (KB) | KB per stream over idle ($paced_idle KB) |"
+  echo "|---|---|---|---|"
+  for n in "${paced[@]}"; do
+    echo "| $n | ${paced_ok[$n]} | ${paced_rss[$n]} | $(awk -v p="${paced_rss[$n]}" -v i="$paced_idle" -v n="$n" 'BEGIN { printf "%.1f", (p - i) / n }') |"
+  done
+} | tee "$out"
