@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/zai_markup.hpp"
+
 namespace zai {
 
 enum class channel { reasoning = 0, content = 1 };
@@ -39,34 +41,45 @@ class message_view {
   const std::string& content() const { return text(channel::content); }
   const std::vector<channel_run>& runs() const { return runs_; }
 
-  struct citation {
-    std::string ref_id;  // e.g. turn0search0
-    std::string url;
-    std::size_t number = 0;  // the search result's `index`, else its position (1-based)
-  };
+  // Bytes at the front of the channel's text that the last update() kept from the one before.
+  std::size_t kept(channel which) const { return kept_[static_cast<int>(which)]; }
 
  private:
-  // The derivation state right after a complete block: nothing before it can change unless the
-  // message text before it does.
+  // Where the scan over the message stands.
+  enum class segment {
+    answer,               // at the start of an answer piece (message start or after a block)
+    answer_continued,     // inside an answer piece that already has visible text
+    reasoning_continued,  // inside a reasoning block's body that already has visible text
+  };
+
+  // The derivation state at a point where scanning can resume: what precedes it is final
+  // unless the message text before it changes. Resuming makes each event cost about its own
+  // size rather than the message's.
   struct checkpoint {
     std::size_t source_pos = 0;
+    segment at = segment::answer;
     std::size_t sizes[2] = {0, 0};
     std::size_t runs = 0;
     std::size_t citations = 0;
   };
 
   void restore(const checkpoint& at);
-  void save(std::size_t source_pos);
-  void add(channel which, std::string_view piece);
-  void add_answer(std::string_view piece, bool uncertain_end);
-  void add_reasoning(std::string_view body, bool uncertain_end);
-  void collect_citations(std::string_view block_body);
+  void save(std::size_t source_pos, segment at);
+  void add(channel which, std::string_view piece, bool continued);
+  void add_answer(std::string_view piece, bool uncertain_end, bool continued);
+  void add_reasoning(std::string_view body, bool uncertain_end, bool continued);
+  void trailing_answer(std::string_view text, std::size_t pos, std::size_t end, bool final,
+                       bool continued);
+  std::size_t reasoning_block(std::string_view text, std::size_t body, std::size_t cut, bool final,
+                              bool continued);
 
   std::size_t hold_back_chars_;
   std::string texts_[2];
   std::vector<channel_run> runs_;
-  std::vector<citation> citations_;
-  checkpoint checkpoint_;
+  std::vector<markup::citation> citations_;
+  checkpoint after_block_;  // after the last complete block
+  checkpoint split_;        // at a safe split in the open piece at the end, else = after_block_
+  std::size_t kept_[2] = {0, 0};
 };
 
 }  // namespace zai

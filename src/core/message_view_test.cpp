@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+
+#include "core/message_text.hpp"
+#include "core/stream_test_support.hpp"
+#include "core/utf16.hpp"
 
 namespace zai {
 namespace {
@@ -180,6 +185,97 @@ TEST(message_view, an_edit_before_the_last_block_starts_over) {
   v.update("Plain now", 0, false);
   EXPECT_EQ(v.reasoning(), "");
   EXPECT_EQ(v.content(), "Plain now");
+}
+
+}  // namespace
+}  // namespace zai
+
+namespace zai {
+namespace {
+
+using testing::random_message;
+
+struct view_state {
+  std::string reasoning, content;
+  std::vector<std::pair<channel, std::size_t>> runs;
+  bool operator==(const view_state&) const = default;
+};
+
+void PrintTo(const view_state& s, std::ostream* os) {
+  *os << "reasoning=" << ::testing::PrintToString(s.reasoning)
+      << " content=" << ::testing::PrintToString(s.content) << " runs=" << s.runs.size();
+}
+
+view_state state_of(const message_view& v) {
+  view_state s{v.reasoning(), v.content(), {}};
+  for (const auto& r : v.runs()) s.runs.emplace_back(r.which, r.end);
+  return s;
+}
+
+TEST(message_view, incremental_updates_match_a_fresh_derivation_and_never_take_back_text) {
+  std::mt19937 random(7);
+  for (int round = 0; round < 40; ++round) {
+    const std::string text = random_message(random);
+    for (const std::size_t hold_back : {std::size_t{0}, std::size_t{24}}) {
+      message_view incremental(hold_back);
+      view_state before;
+      std::size_t previous = 0;
+      std::uniform_int_distribution<std::size_t> step(1, 40);
+      for (std::size_t length = 0; length < text.size();) {
+        length = utf8_boundary_at_or_after(text, length + step(random));
+        const std::string_view prefix = std::string_view(text).substr(0, length);
+        incremental.update(prefix, previous, false);
+        previous = length;
+        message_view fresh(hold_back);
+        fresh.update(prefix, 0, false);
+        const view_state now = state_of(incremental);
+        ASSERT_EQ(now, state_of(fresh)) << "round " << round << " length " << length;
+        ASSERT_TRUE(now.reasoning.starts_with(before.reasoning)) << "round " << round;
+        ASSERT_TRUE(now.content.starts_with(before.content)) << "round " << round;
+        before = now;
+      }
+      incremental.update(text, text.size(), true);
+      message_view fresh(hold_back);
+      fresh.update(text, 0, true);
+      ASSERT_EQ(state_of(incremental), state_of(fresh)) << "round " << round << " final";
+      ASSERT_TRUE(incremental.reasoning().starts_with(before.reasoning));
+      ASSERT_TRUE(incremental.content().starts_with(before.content));
+    }
+  }
+}
+
+TEST(message_view, incremental_updates_match_a_fresh_derivation_under_random_edits) {
+  std::mt19937 random(11);
+  for (int round = 0; round < 60; ++round) {
+    const std::string source = random_message(random);
+    message_text text(1 << 20);
+    message_view incremental(24);
+    std::uniform_int_distribution<std::size_t> step(1, 60);
+    std::uniform_int_distribution<int> action(0, 9);
+    for (std::size_t taken = 0; taken < source.size();) {
+      const std::size_t next = utf8_boundary_at_or_after(source, taken + step(random));
+      const std::string_view piece = std::string_view(source).substr(taken, next - taken);
+      taken = next;
+      const std::size_t units = utf16_length(text.text());
+      switch (action(random)) {
+        case 0:  // a tail backtrack: rewrite the last few units
+          ASSERT_TRUE(
+              text.apply(text_mutation::edit, piece, units - std::min(units, step(random) / 8)));
+          break;
+        case 1:  // an edit anywhere, as when a block is closed or a tool result filled in
+          ASSERT_TRUE(text.apply(text_mutation::edit, piece,
+                                 std::uniform_int_distribution<std::size_t>(0, units)(random)));
+          break;
+        default:
+          ASSERT_TRUE(text.apply(text_mutation::append, piece, 0));
+      }
+      incremental.update(text.text(), text.take_unchanged_prefix(), false);
+      message_view fresh(24);
+      fresh.update(text.text(), 0, false);
+      ASSERT_EQ(state_of(incremental), state_of(fresh))
+          << "round " << round << " text " << ::testing::PrintToString(text.text());
+    }
+  }
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "core/translator_test_support.hpp"
+#include "core/stream_test_support.hpp"
 
 namespace zai {
 namespace {

@@ -1,9 +1,11 @@
-// Test support shared by the stream translator's tests: runs a translator over a body cut into
-// given pieces and collects what came out, and reads the reference's SSE samples.
+// Test support shared by the stream pipeline's tests: runs a translator over a body cut into
+// given pieces and collects what came out, reads the reference's SSE samples, and makes random
+// messages out of the frontend's markup for property tests.
 #pragma once
 
 #include <fstream>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -87,6 +89,50 @@ inline std::string read_sample(int number) {
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+// A random message built from markup fragments: reasoning blocks, summaries, tool blocks with
+// a search result, citations, quotes, partial tags, emoji, CJK and runs long enough to cross
+// the derivation's split windows.
+inline std::string random_message(std::mt19937& random, int fragments_count = 120) {
+  static const std::vector<std::string> fragments = {
+      "Hello",
+      " ",
+      "\n",
+      "\n\n",
+      "> ",
+      ">",
+      "word ",
+      "a < b ",
+      "x>y",
+      "👍",
+      "你好",
+      "。",
+      "<details type=\"reasoning\" done=\"false\">\n> ",
+      "\n</details>\n",
+      "<summary>Thinking…</summary>\n> ",
+      "<details>",
+      "<det",
+      "ails",
+      "<",
+      "<b>",
+      "</b>",
+      "<glm_block view=\"\">{\"data\":{\"metadata\":{\"search_result\":[{\"url\":\"https://e.x/"
+      "1\",\"ref_id\":\"turn0search0\"}]}}}</glm_block>",
+      "【turn0search0】",
+      "【turn0search1】",
+      "【注意】",
+      "【turn",
+      "0search0",
+      "】",
+      std::string(70, 'x'),
+      std::string(150, 'y') + ".",
+      "\n> more thinking\n> ",
+      "</deta"};
+  std::uniform_int_distribution<std::size_t> pick(0, fragments.size() - 1);
+  std::string text;
+  for (int i = 0; i < fragments_count; ++i) text += fragments[pick(random)];
+  return text;
 }
 
 }  // namespace zai::testing

@@ -22,36 +22,29 @@ stream_translator::stream_translator(translator_limits limits)
       view_(limits.hold_back_chars) {}
 
 void stream_translator::feed(std::string_view body_bytes, std::vector<stream_output>& out) {
-  while (state_ == state::streaming) {
-    switch (decoder_.next(body_bytes)) {
-      case sse_result::need_more:
-        return;
-      case sse_result::event:
-        take_payload(decoder_.payload(), out);
-        break;
-      case sse_result::oversize_event:
-        fail(upstream_fault::oversize_event, "an upstream event exceeded the size limit", out);
-        break;
-    }
+  while (state_ == state::streaming && take(decoder_.next(body_bytes), out)) {
   }
 }
 
 void stream_translator::finish(std::vector<stream_output>& out) {
-  if (state_ == state::streaming) {
-    switch (decoder_.finish()) {
-      case sse_result::need_more:
-        break;
-      case sse_result::event:
-        take_payload(decoder_.payload(), out);
-        break;
-      case sse_result::oversize_event:
-        fail(upstream_fault::oversize_event, "an upstream event exceeded the size limit", out);
-        break;
-    }
-  }
+  if (state_ == state::streaming) take(decoder_.finish(), out);
   if (state_ == state::streaming) {
     fail(upstream_fault::truncated, "the upstream stream ended before it was done", out);
   }
+}
+
+bool stream_translator::take(sse_result result, std::vector<stream_output>& out) {
+  switch (result) {
+    case sse_result::need_more:
+      return false;
+    case sse_result::event:
+      take_payload(decoder_.payload(), out);
+      return true;
+    case sse_result::oversize_event:
+      fail(upstream_fault::oversize_event, "an upstream event exceeded the size limit", out);
+      return true;
+  }
+  return false;
 }
 
 void stream_translator::take_payload(std::string_view payload, std::vector<stream_output>& out) {
@@ -92,11 +85,15 @@ void stream_translator::take_payload(std::string_view payload, std::vector<strea
 void stream_translator::emit_text(bool final, std::vector<stream_output>& out) {
   view_.update(text_.text(), text_.take_unchanged_prefix(), final);
   for (const channel c : {channel::reasoning, channel::content}) {
-    const std::string& now = view_.text(c);
+    // Only the part the view rebuilt can differ from what was sent. A view that is merely
+    // shorter (a tail edit took back held text) has rewritten nothing yet.
+    const std::string_view now = view_.text(c);
     std::string& sent = sent_[index_of(c)];
-    if (!std::string_view(now).starts_with(sent)) {
+    const std::size_t common = std::min(now.size(), sent.size());
+    const std::size_t same = std::min(view_.kept(c), common);
+    if (now.substr(same, common - same) != std::string_view(sent).substr(same, common - same)) {
       ++late_rewrites_;
-      sent.assign(now, 0, std::min(mark_[index_of(c)], now.size()));
+      sent.assign(now.substr(0, std::min(mark_[index_of(c)], now.size())));
     }
   }
   std::size_t run_start[2] = {0, 0};
@@ -113,9 +110,6 @@ void stream_translator::emit_text(bool final, std::vector<stream_output>& out) {
   if (final) {
     final_reasoning_ = view_.reasoning();
     final_content_ = view_.content();
-  } else {
-    final_reasoning_ = sent_[index_of(channel::reasoning)];
-    final_content_ = sent_[index_of(channel::content)];
   }
 }
 

@@ -59,8 +59,12 @@ class stream_translator {
 
   // The reasoning and answer derived from the final message text (for non-stream responses).
   // Until the stream ends, what has been emitted so far. Empty after a content filter.
-  const std::string& final_reasoning() const { return final_reasoning_; }
-  const std::string& final_content() const { return final_content_; }
+  const std::string& final_reasoning() const {
+    return ended() ? final_reasoning_ : sent_[static_cast<int>(channel::reasoning)];
+  }
+  const std::string& final_content() const {
+    return ended() ? final_content_ : sent_[static_cast<int>(channel::content)];
+  }
 
   token_usage usage() const { return usage_; }
 
@@ -71,6 +75,7 @@ class stream_translator {
  private:
   enum class state { streaming, completed, failed };
 
+  bool take(sse_result result, std::vector<stream_output>& out);  // false: need more bytes
   void take_payload(std::string_view payload, std::vector<stream_output>& out);
   void emit_text(bool final, std::vector<stream_output>& out);
   void complete(finish_reason reason, std::vector<stream_output>& out);
