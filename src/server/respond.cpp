@@ -1,57 +1,45 @@
 #include "server/respond.hpp"
 
+#include <tuple>
+
 #include "core/config.hpp"
 
 namespace zai::server {
+namespace {
+
+std::string_view origin_of(const http::request<http::string_body>& request) {
+  const auto origin = request[http::field::origin];
+  return {origin.data(), origin.size()};
+}
+
+}  // namespace
 
 void add_cors(http::fields& headers, const http::request<http::string_body>& request,
               const config& cfg) {
-  const auto origin = request[http::field::origin];
-  const auto& allowed = cfg.cors_allow_origins;
-  bool any = false;
-  bool listed = false;
-  for (const auto& o : allowed) {
-    if (o == "*") any = true;
-    if (!origin.empty() && o == std::string_view(origin.data(), origin.size())) listed = true;
-  }
-  if (any) {
-    headers.set(http::field::access_control_allow_origin, "*");
-  } else if (listed) {
-    headers.set(http::field::access_control_allow_origin, origin);
-    headers.set(http::field::vary, "Origin");
-  } else {
-    return;  // an origin we do not serve gets no CORS grant
-  }
-  headers.set(http::field::access_control_allow_methods, "GET, POST, OPTIONS");
-  headers.set(http::field::access_control_allow_headers,
-              "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project, "
-              "X-Stainless-Arch, X-Stainless-Lang, X-Stainless-OS, X-Stainless-Package-Version, "
-              "X-Stainless-Retry-Count, X-Stainless-Runtime, X-Stainless-Runtime-Version, "
-              "X-Stainless-Timeout");
-  headers.set(http::field::access_control_max_age, "86400");
+  for (const auto& [name, value] : cors_headers(origin_of(request), cfg)) headers.set(name, value);
 }
 
-http::response<http::string_body> json_response(const exchange& ex, const config& cfg,
-                                                http::status status, std::string body) {
-  http::response<http::string_body> r(status, ex.request.version());
+http::response<http::string_body> to_beast(const exchange& ex, plain_response answer) {
+  http::response<http::string_body> r(static_cast<http::status>(answer.status),
+                                      ex.request.version());
   r.set(http::field::server, "zai-proxy");
-  r.set(http::field::content_type, "application/json");
-  add_cors(r.base(), ex.request, cfg);
-  r.body() = std::move(body);
+  if (!answer.body.empty()) r.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : answer.headers) r.set(name, value);
+  r.body() = std::move(answer.body);
   r.keep_alive(ex.request.keep_alive() && !ex.shutting_down);
   r.prepare_payload();
   return r;
 }
 
+http::response<http::string_body> json_response(const exchange& ex, const config& cfg,
+                                                http::status status, std::string body) {
+  return to_beast(ex, json_answer(static_cast<int>(status), std::move(body),
+                                  origin_of(ex.request), cfg));
+}
+
 http::response<http::string_body> error_response(const exchange& ex, const config& cfg,
                                                  const api_error& error) {
-  auto r = json_response(ex, cfg, static_cast<http::status>(http_status(error)),
-                         error_body(error));
-  if (const int seconds = retry_after_seconds(error); seconds > 0) {
-    r.set(http::field::retry_after, std::to_string(seconds));
-  }
-  if (!describe(error.code).retryable) r.set("x-should-retry", "false");
-  return r;
+  return to_beast(ex, error_answer(error, origin_of(ex.request), cfg));
 }
 
 awaitable<bool> send(exchange& ex, http::response<http::string_body> response) {
@@ -61,7 +49,16 @@ awaitable<bool> send(exchange& ex, http::response<http::string_body> response) {
   }
   const bool keep = response.keep_alive();
   ex.stream.expires_after(std::chrono::seconds(30));
-  auto [ec, n] = co_await http::async_write(ex.stream, response, nothrow_awaitable);
+  error_code ec;
+  if (ex.request.method() == http::verb::head) {
+    // A HEAD answer is the GET answer's header (Content-Length included) without the body; a
+    // body here would be read as the start of the next response on this connection.
+    http::response_serializer<http::string_body> header_only(response);
+    std::tie(ec, std::ignore) =
+        co_await http::async_write_header(ex.stream, header_only, nothrow_awaitable);
+  } else {
+    std::tie(ec, std::ignore) = co_await http::async_write(ex.stream, response, nothrow_awaitable);
+  }
   ex.stream.expires_never();
   co_return keep && !ec;
 }

@@ -6,15 +6,17 @@
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/front_door.hpp"
 #include "server/http_server.hpp"
-
-namespace zai { struct config; }
 
 namespace zai::server {
 
 // CORS headers for a response to `request` under the configured allowed origins.
 void add_cors(http::fields& headers, const http::request<http::string_body>& request,
               const config& cfg);
+
+// A response the core decided on, with Server, Content-Type (for a body) and keep-alive added.
+http::response<http::string_body> to_beast(const exchange& ex, plain_response answer);
 
 http::response<http::string_body> json_response(const exchange& ex, const config& cfg,
                                                 http::status status, std::string body);

@@ -1,0 +1,78 @@
+// The proxy's HTTP surface before a completion starts, shared by every edge (the native server
+// and the Worker): which route a method and path name (404 / 405 with Allow otherwise), whether
+// the client's key is good (constant time; /v1/models may go without one), the CORS grant every
+// response carries, the headers an error response adds (Retry-After, x-should-retry), and the
+// small endpoints' bodies. `answer_front_door` puts these together: it either answers the
+// request outright or says that it is an authorised POST /v1/chat/completions.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/token_pool.hpp"
+
+namespace zai {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+enum class route_id { health, live, ready, models, model, chat };
+
+// The request-target's path: the query string stripped, one trailing slash tolerated.
+std::string_view request_path(std::string_view target);
+
+struct route_match {
+  std::optional<route_id> id;  // nullopt: no route serves this method on this path
+  bool path_known = false;     // the path exists for another method (405, not 404)
+};
+
+// HEAD is served wherever GET is. Methods are upper case, as on the wire.
+route_match match_route(std::string_view path, std::string_view method);
+
+// The CORS grant for a request from `origin` (empty: none sent) under CORS_ALLOW_ORIGINS.
+// Nothing for an origin that is not allowed.
+header_list cors_headers(std::string_view origin, const config& cfg);
+
+// Retry-After and x-should-retry as the error table says for `e`.
+header_list error_headers(const api_error& e);
+
+// Everything /health, /healthz and /readyz report (numbers only; never a token).
+std::string health_body(const token_pool_stats& stats, std::string_view fe_version,
+                        bool detailed);
+
+// A whole response, for the edge to write with its own framing. Content-Type is
+// application/json unless `body` is empty (a 204).
+struct plain_response {
+  int status = 200;
+  header_list headers;  // CORS, Allow, Retry-After, … (not Content-Type or Content-Length)
+  std::string body;
+};
+
+plain_response json_answer(int status, std::string body, std::string_view origin,
+                           const config& cfg);
+plain_response error_answer(const api_error& e, std::string_view origin, const config& cfg);
+
+struct front_request {
+  std::string_view method;
+  std::string_view target;
+  std::string_view authorization;  // the Authorization header, empty when absent
+  std::string_view origin;         // the Origin header, empty when absent
+};
+
+// The pool's numbers and the front-end version, read only when /health asks for them.
+struct front_status {
+  token_pool_stats pool;
+  std::string_view fe_version;
+};
+
+// Answers everything but an authorised POST /v1/chat/completions, for which it returns nullopt:
+// the edge then parses the body (parse_chat_request, resolve_model) and runs the completion.
+std::optional<plain_response> answer_front_door(const front_request& request, const config& cfg,
+                                                const front_status& status);
+
+}  // namespace zai
