@@ -16,8 +16,7 @@ stream_output::kind output_kind(channel c) {
 }  // namespace
 
 stream_translator::stream_translator(translator_limits limits)
-    : limits_(limits),
-      decoder_(limits.max_event_bytes),
+    : decoder_(limits.max_event_bytes),
       text_(limits.max_text_bytes),
       view_(limits.hold_back_chars) {}
 
@@ -67,12 +66,11 @@ void stream_translator::take_payload(std::string_view payload, std::vector<strea
     complete(finish_reason::content_filter, out);
     return;
   }
-  if (!text_.apply(event.mutation, event.text, event.edit_index)) {
-    fail(upstream_fault::malformed_stream, "the upstream message exceeded the size limit", out);
-    return;
-  }
+  const bool applied = text_.apply(event.mutation, event.text, event.edit_index);
   if (event.error) {
-    fail(std::move(*event.error), out);
+    fail(std::move(*event.error), out);  // the upstream's own reason outranks our bound
+  } else if (!applied) {
+    fail(upstream_fault::malformed_stream, "the upstream message exceeded the size limit", out);
   } else if (event.done) {
     complete(finish_reason::stop, out);
   } else if (event.mutation != text_mutation::none) {

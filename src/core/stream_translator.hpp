@@ -82,7 +82,6 @@ class stream_translator {
   void fail(upstream_error error, std::vector<stream_output>& out);
   void fail(upstream_fault fault, std::string detail, std::vector<stream_output>& out);
 
-  translator_limits limits_;
   state state_ = state::streaming;
   sse_decoder decoder_;
   message_text text_;

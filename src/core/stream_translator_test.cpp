@@ -138,6 +138,14 @@ TEST(stream_translator, message_past_its_bound_is_a_malformed_stream) {
   EXPECT_EQ(t.content, "0123456789");
 }
 
+TEST(stream_translator, upstream_error_outranks_an_oversized_edit_in_the_same_frame) {
+  const auto t =
+      run(completion(R"("edit_content":"0123456789abcdef","error":{"detail":"x","code":429})"),
+          {.max_text_bytes = 8});
+  ASSERT_TRUE(t.error);
+  EXPECT_EQ(t.error->fault, upstream_fault::concurrency_limited);
+}
+
 TEST(stream_translator, usage_absent_means_no_usage_output) {
   const auto t = run(answer("x") + done_event);
   EXPECT_FALSE(t.usage);

@@ -1,6 +1,7 @@
 #include "core/zai_event.hpp"
 
 #include <boost/json.hpp>
+#include <cstdint>
 
 #include "core/utf16.hpp"
 
@@ -87,7 +88,9 @@ std::optional<std::uint64_t> count_of(const json::value* v) {
   if (const auto* i = v->if_int64()) return *i < 0 ? 0 : static_cast<std::uint64_t>(*i);
   if (const auto* u = v->if_uint64()) return *u;
   if (const auto* d = v->if_double()) {
-    return *d > 0 && *d < 1.8e19 ? static_cast<std::uint64_t>(*d) : std::uint64_t{0};
+    // Like JavaScript's substring: NaN and negatives are 0, huge values clamp.
+    if (!(*d > 0)) return 0;
+    return *d < 1.8e19 ? static_cast<std::uint64_t>(*d) : UINT64_MAX;
   }
   return std::nullopt;
 }

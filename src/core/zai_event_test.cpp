@@ -29,6 +29,9 @@ TEST(zai_event, edit_without_index_edits_from_zero_and_negative_index_clamps) {
   EXPECT_EQ(parse_zai_event(R"({"data":{"edit_content":"x"}})").edit_index, 0u);
   EXPECT_EQ(parse_zai_event(R"({"data":{"edit_content":"x","edit_index":-5}})").edit_index, 0u);
   EXPECT_EQ(parse_zai_event(R"({"data":{"edit_content":"x","edit_index":7.0}})").edit_index, 7u);
+  EXPECT_EQ(parse_zai_event(R"({"data":{"edit_content":"x","edit_index":1e30}})").edit_index,
+            UINT64_MAX);
+  EXPECT_EQ(parse_zai_event(R"({"data":{"edit_content":"x","edit_index":"3"}})").edit_index, 0u);
 }
 
 TEST(zai_event, content_replaces_the_whole_text) {
