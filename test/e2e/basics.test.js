@@ -2,6 +2,7 @@
 // routing errors, client authentication, request validation and the body size limit.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import {
@@ -310,6 +311,22 @@ describe('HTTP details', () => {
     assert.ok(result.continued, 'no 100 Continue');
     assert.equal(result.status, 200, result.text);
     assert.equal(JSON.parse(result.text).choices[0].message.content, `You said: ${'z'.repeat(2_000)}`);
+  });
+
+  test('HEAD answers with headers only, and the connection stays usable', async () => {
+    const sock = net.connect(stack.proxy.port, '127.0.0.1');
+    let data = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d) => { data += d; });
+    const ended = new Promise((resolve) => sock.on('end', resolve));
+    sock.write('HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n'
+      + 'GET /v1/models/glm-4.7 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await ended;
+    const [head, rest] = [data.slice(0, data.indexOf('\r\n\r\n') + 4), data.slice(data.indexOf('\r\n\r\n') + 4)];
+    assert.match(head, /^HTTP\/1\.1 200 /);
+    assert.match(head, /content-length: [1-9]\d*/i);
+    assert.match(rest, /^HTTP\/1\.1 200 /, `the HEAD answer carried a body: ${JSON.stringify(rest.slice(0, 60))}`);
+    assert.ok(rest.includes('"owned_by":"z-ai"'), rest);
   });
 
   test('a keep-alive connection serves many requests in a row', async () => {
