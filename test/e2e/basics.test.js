@@ -218,6 +218,7 @@ describe('request validation', () => {
     ['top_p not a number', { ...hello, top_p: [] }, 'top_p'],
     ['max_tokens not an integer', { ...hello, max_tokens: 1.5 }, 'max_tokens'],
     ['stream_options not an object', { ...hello, stream: true, stream_options: true }, 'stream_options'],
+    ['more than one choice', { ...hello, n: 2 }, 'n'],
     ['include_usage not a boolean', { ...hello, stream: true, stream_options: { include_usage: 1 } }, 'stream_options.include_usage'],
   ];
   for (const [name, body, param] of cases) {
@@ -267,8 +268,9 @@ describe('body size limit', () => {
   for (const size of [200_000, 5_000_000]) {
     test(`a ${size}-byte body over MAX_BODY_BYTES is 413 in the OpenAI shape`, async () => {
       const big = { model: 'glm-4.7', messages: [{ role: 'user', content: 'x'.repeat(size) }] };
-      const r = await post(stack.proxy, '/v1/chat/completions', big);
+      const r = await post(stack.proxy, '/v1/chat/completions', big, { origin: 'https://app.example' });
       assertOpenAIError(r, 413, 'request_too_large');
+      assert.equal(r.headers.get('access-control-allow-origin'), '*');
     });
   }
 
