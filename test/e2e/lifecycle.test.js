@@ -97,7 +97,7 @@ describe('a client that leaves mid-stream', () => {
 
   test('the proxy serves the next request normally, with its token released', async () => {
     const r = await stack.client.chat.completions.create({ model: 'glm-4.7', messages: user('next'), stream: false });
-    assert.equal(r.choices[0].message.content.endsWith('You said: next'), true);
+    assert.equal(r.choices[0].message.content, 'You said: next');
     const pool = (await get(stack.proxy, '/health')).json.pool;
     assert.equal(pool.in_flight, 0);
     assert.equal(pool.ready, 1);
