@@ -2,11 +2,11 @@
 // (the upstream stream must close promptly and the proxy keep serving), SIGTERM (in-flight
 // streams finish, exit code 0), and logs that never hold the API key or a guest token.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import OpenAI from 'openai';
 import {
-  API_KEY, assertNoSecrets, bearerOf, drain, get, makeClient, post, sseEvents, startStack, summarize,
-  useStack,
+  API_KEY, assertNoSecrets, bearerOf, drain, get, makeClient, post, proxyBin, sseEvents, startStack,
+  summarize, useStack,
 } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
@@ -166,4 +166,26 @@ describe('logs', () => {
     assert.equal(chat[0].model, 'glm-4.7');
     assert.ok(requests.some((l) => l.path === '/v1/models' && l.status === '200'));
   });
+});
+
+describe('bad configuration', () => {
+  const cases = [
+    ['TOKEN_POOL_SIZE', 'many'],
+    ['ZAI_BASE_URL', 'ftp://example.com'],
+    ['ZAI_MODELS', '{"broken": '],
+    ['PORT', '70000'],
+  ];
+  for (const [name, value] of cases) {
+    test(`${name}=${value} stops start-up with one line naming it`, () => {
+      const r = spawnSync(proxyBin, ['--host', '127.0.0.1'], {
+        env: { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS, [name]: value },
+        encoding: 'utf8', timeout: 10_000,
+      });
+      assert.notEqual(r.status, 0);
+      assert.equal(r.signal, null);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(lines[0].includes(name), lines[0]);
+    });
+  }
 });
