@@ -76,6 +76,14 @@ std::string hex_lower(std::span<const unsigned char> bytes) {
   return out;
 }
 
+std::string uuid_v4(std::array<unsigned char, 16> b) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
+  const std::string hex = hex_lower(b);
+  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
+         hex.substr(16, 4) + '-' + hex.substr(20);
+}
+
 std::string form_urlencode(std::string_view text) {
   constexpr std::string_view digits = "0123456789ABCDEF";
   std::string out;

@@ -3,6 +3,7 @@
 // that keeps header values free of CR/LF.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <span>
 #include <string>
@@ -17,6 +18,9 @@ std::string base64_encode(std::string_view bytes);
 std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_lower(std::span<const unsigned char> bytes);
+
+// An RFC 4122 version-4 UUID (8-4-4-4-12 lower-case hex) from 16 random bytes.
+std::string uuid_v4(std::array<unsigned char, 16> random_bytes);
 
 // Form encoding as the browser's URLSearchParams does it: unreserved bytes stay, space becomes
 // '+', everything else is %XX with upper-case hex.

@@ -112,6 +112,14 @@ header_list error_headers(const api_error& e) {
   return h;
 }
 
+header_list stream_headers(std::string_view origin, const config& cfg) {
+  header_list h{{"Content-Type", "text/event-stream; charset=utf-8"},
+                {"Cache-Control", "no-cache"},
+                {"X-Accel-Buffering", "no"}};  // tell reverse proxies not to buffer the stream
+  for (auto& c : cors_headers(origin, cfg)) h.push_back(std::move(c));
+  return h;
+}
+
 std::string health_body(const token_pool_stats& s, std::string_view fe_version, bool detailed) {
   std::string out = "{\"status\":\"ok\"";
   if (detailed) {

@@ -41,6 +41,9 @@ header_list cors_headers(std::string_view origin, const config& cfg);
 // Retry-After and x-should-retry as the error table says for `e`.
 header_list error_headers(const api_error& e);
 
+// The head of a streamed completion: SSE content type, no caching or proxy buffering, CORS.
+header_list stream_headers(std::string_view origin, const config& cfg);
+
 // Everything /health, /healthz and /readyz report (numbers only; never a token).
 std::string health_body(const token_pool_stats& stats, std::string_view fe_version,
                         bool detailed);

@@ -87,5 +87,14 @@ TEST(front_door, errors_carry_retry_after_where_the_table_says) {
   EXPECT_EQ(h[0].second, "2");
 }
 
+TEST(front_door, a_stream_head_is_sse_unbuffered_and_granted_cors) {
+  const auto h = stream_headers("", config{});
+  const plain_response r{200, h, ""};
+  EXPECT_EQ(header(r, "Content-Type"), "text/event-stream; charset=utf-8");
+  EXPECT_EQ(header(r, "Cache-Control"), "no-cache");
+  EXPECT_EQ(header(r, "X-Accel-Buffering"), "no");
+  EXPECT_EQ(header(r, "Access-Control-Allow-Origin"), "*");
+}
+
 }  // namespace
 }  // namespace zai

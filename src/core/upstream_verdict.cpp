@@ -113,6 +113,14 @@ api_error stream_error_to_api_error(const upstream_error& error) {
   return verdict_error(errc::upstream_error, "The upstream failed: " + error.detail);
 }
 
+api_error stream_error_to_api_error(const upstream_error& error, bool went_silent) {
+  if (went_silent && error.fault == upstream_fault::truncated) {
+    return verdict_error(errc::upstream_timeout,
+                         "The upstream went silent for longer than UPSTREAM_IDLE_TIMEOUT_MS.");
+  }
+  return stream_error_to_api_error(error);
+}
+
 upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget& budget) {
   upstream_verdict v;
   v.error = stream_error_to_api_error(error);

@@ -43,6 +43,9 @@ upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget&
 
 // The same error once the client's stream has begun: no retry is possible, only the error event.
 api_error stream_error_to_api_error(const upstream_error& error);
+// The same, for an edge that knows why the stream ended: a stream cut short because the upstream
+// went silent past UPSTREAM_IDLE_TIMEOUT_MS is a timeout (504), not a truncation (502).
+api_error stream_error_to_api_error(const upstream_error& error, bool went_silent);
 
 // Connection-level failures (refused, reset, TLS, timeouts) before a response header.
 upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget);

@@ -120,5 +120,12 @@ TEST(upstream_verdict, transport_failures_are_not_the_tokens_fault) {
   EXPECT_EQ(http_status(v.error), 502);
 }
 
+TEST(upstream_verdict, a_stream_cut_by_silence_is_a_timeout_not_a_truncation) {
+  EXPECT_EQ(http_status(stream_error_to_api_error(fault(upstream_fault::truncated), true)), 504);
+  EXPECT_EQ(http_status(stream_error_to_api_error(fault(upstream_fault::truncated), false)), 502);
+  EXPECT_EQ(http_status(stream_error_to_api_error(fault(upstream_fault::captcha_missing), true)),
+            503);
+}
+
 }  // namespace
 }  // namespace zai

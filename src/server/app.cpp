@@ -27,14 +27,6 @@ endpoint endpoint_of(const http_url& url) {
   return endpoint{url.tls(), url.host, std::to_string(url.port)};
 }
 
-std::string format_uuid_v4(std::array<unsigned char, 16> b) {
-  b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);  // RFC 4122 variant
-  std::string hex = hex_lower(b);
-  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
-         hex.substr(16, 4) + '-' + hex.substr(20);
-}
-
 }  // namespace
 
 app::app(asio::io_context& io, config cfg)
@@ -82,7 +74,7 @@ std::string app::random_uuid() {
     const std::uint64_t r = random_();
     for (std::size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<unsigned char>(r >> (8 * j));
   }
-  return format_uuid_v4(bytes);
+  return uuid_v4(bytes);
 }
 
 std::string app::completion_id() {

@@ -5,6 +5,7 @@
 #include <array>
 #include <charconv>
 
+#include "core/front_door.hpp"
 #include "core/openai_response.hpp"
 #include "core/upstream_verdict.hpp"
 #include "core/zai_request.hpp"
@@ -99,11 +100,7 @@ awaitable<void> read_until_text(open_stream& s) {
 // The client's error for a failed stream. A stream cut short by the idle timeout is the
 // upstream going silent, which the error table calls a timeout, not a truncation.
 api_error client_error(const open_stream& s, const upstream_error& e) {
-  if (s.went_silent && e.fault == upstream_fault::truncated) {
-    return make_error(errc::upstream_timeout,
-                      "The upstream went silent for longer than UPSTREAM_IDLE_TIMEOUT_MS.");
-  }
-  return stream_error_to_api_error(e);
+  return stream_error_to_api_error(e, s.went_silent);
 }
 
 class completion {
@@ -234,10 +231,11 @@ class completion {
   awaitable<bool> relay(open_stream& s) {
     http::response<http::empty_body> head(http::status::ok, ex_.request.version());
     head.set(http::field::server, "zai-proxy");
-    head.set(http::field::content_type, "text/event-stream; charset=utf-8");
-    head.set(http::field::cache_control, "no-cache");
-    head.set("x-accel-buffering", "no");  // tell reverse proxies not to buffer the stream
-    add_cors(head.base(), ex_.request, app_.cfg());
+    const auto origin = ex_.request[http::field::origin];
+    for (const auto& [name, value] :
+         stream_headers(std::string_view(origin.data(), origin.size()), app_.cfg())) {
+      head.set(name, value);
+    }
     head.keep_alive(ex_.request.keep_alive() && !ex_.shutting_down);
     head.chunked(true);
     ex_.status = 200;

@@ -14,11 +14,6 @@ std::string_view origin_of(const http::request<http::string_body>& request) {
 
 }  // namespace
 
-void add_cors(http::fields& headers, const http::request<http::string_body>& request,
-              const config& cfg) {
-  for (const auto& [name, value] : cors_headers(origin_of(request), cfg)) headers.set(name, value);
-}
-
 http::response<http::string_body> to_beast(const exchange& ex, plain_response answer) {
   http::response<http::string_body> r(static_cast<http::status>(answer.status),
                                       ex.request.version());

@@ -1,5 +1,5 @@
-// Writing whole responses: JSON bodies, OpenAI error objects (with Retry-After and
-// x-should-retry where the error table says so), CORS headers on every response.
+// Writing whole responses the core decided on (front_door.hpp): JSON bodies, OpenAI error objects
+// with Retry-After and x-should-retry where the error table says so, CORS on every response.
 #pragma once
 
 #include <string>
@@ -10,10 +10,6 @@
 #include "server/http_server.hpp"
 
 namespace zai::server {
-
-// CORS headers for a response to `request` under the configured allowed origins.
-void add_cors(http::fields& headers, const http::request<http::string_body>& request,
-              const config& cfg);
 
 // A response the core decided on, with Server, Content-Type (for a body) and keep-alive added.
 http::response<http::string_body> to_beast(const exchange& ex, plain_response answer);
