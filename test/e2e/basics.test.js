@@ -13,7 +13,11 @@ import {
 const SECOND_KEY = 'sk-second-key-0c1d';
 let stack;
 before(async () => {
-  stack = await startStack({ env: { MAX_BODY_BYTES: '65536', API_KEY: `${API_KEY},${SECOND_KEY}` } });
+  // A pinned front-end version: no background scrape of the fake's front page, so any upstream
+  // request seen during a test was caused by that test.
+  stack = await startStack({
+    env: { MAX_BODY_BYTES: '65536', API_KEY: `${API_KEY},${SECOND_KEY}`, ZAI_FE_VERSION: 'prod-fe-1.1.98' },
+  });
 });
 after(async () => {
   assert.equal(await stack.stop(), 0);
