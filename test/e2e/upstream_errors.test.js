@@ -298,7 +298,8 @@ describe('upstream 429', () => {
   const stack = useStack({ env: { TOKEN_POOL_SIZE: '3' } });
 
   test('is retried on another token', async () => {
-    await stack.ctl.script({ http: 429 });
+    // Retry-After 60: the limited token stays out for the rest of this describe.
+    await stack.ctl.script({ http: { status: 429, retry_after: 60 } });
     const since = await stack.ctl.mark();
     const r = await stack.client.chat.completions.create(hello);
     assert.equal(r.choices[0].message.content, 'You said: Hello');
