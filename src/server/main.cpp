@@ -9,6 +9,7 @@
 
 #include "core/config.hpp"
 #include "server/app.hpp"
+#include "server/health_probe.hpp"
 #include "server/log.hpp"
 
 namespace {
@@ -52,6 +53,7 @@ awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
 
 int main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
+  if (wants_health_probe(args)) return run_health_probe(args);
   auto parsed = parse_config(read_env, args, read_text_file);
   if (!parsed) {
     std::fprintf(stderr, "zai-proxy: %s\n", parsed.error().c_str());
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   }
   if (parsed->show_help) {
     std::fputs(help_text().c_str(), stdout);
+    std::fwrite(health_probe_help.data(), 1, health_probe_help.size(), stdout);
     return 0;
   }
   config cfg = std::move(*parsed);
