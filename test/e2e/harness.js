@@ -11,11 +11,22 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { startFake } from '../fake-zai/server.js';
+import { startWorker } from './worker_target.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const proxyBin = path.resolve(root, process.env.ZAI_PROXY_BIN ?? 'build/release/zai-proxy');
 export const API_KEY = 'sk-test-key-9f3a71c2';
 export const COMPLETIONS = '/api/v2/chat/completions';
+
+// Which proxy the suite drives: the native binary (default) or, with ZAI_TARGET=worker, the
+// Worker (the same core as WebAssembly) in workerd.
+export const TARGET = process.env.ZAI_TARGET ?? 'native';
+
+// Options for a test or describe that is about the native process itself (signals, its log
+// lines, start-up); other targets skip it, saying why.
+export function nativeOnly(reason) {
+  return TARGET === 'native' ? {} : { skip: `native only: ${reason}` };
+}
 
 // Any JWT-shaped text (base64url header and payload that both start with '{"'); guest tokens
 // are JWTs, so a log line matching this leaked one.
@@ -30,6 +41,7 @@ process.on('exit', () => {
 // Starts the proxy with `env` on an ephemeral port; resolves once it logs that it listens.
 // The log lines are kept (tests grep them for leaks) and the process is stopped by stop().
 export async function startProxy(env = {}, args = []) {
+  if (TARGET === 'worker') return startWorkerProxy(env, args);
   const child = spawn(proxyBin, ['--port', '0', '--host', '127.0.0.1', ...args], {
     env: { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS,
            UBSAN_OPTIONS: process.env.UBSAN_OPTIONS, API_KEY, LOG_LEVEL: 'info', ...env },
@@ -37,6 +49,7 @@ export async function startProxy(env = {}, args = []) {
   });
   running.add(child);
   const logs = [];
+  let signalled = null;
   const exited = once(child, 'exit');
   exited.then(() => running.delete(child));
   const lines = createInterface({ input: child.stderr });
@@ -57,13 +70,41 @@ export async function startProxy(env = {}, args = []) {
     logs,
     child,
     client: makeClient(url),
-    // Sends `signal` (SIGTERM) and resolves with the exit code once the stderr pipe is drained,
-    // so `logs` is complete. The logs must never hold the API key or a guest JWT.
+    // Sends `signal` once; a second SIGTERM while the proxy drains would be a different test.
+    signal(signal = 'SIGTERM') {
+      if (signalled || child.exitCode !== null || child.signalCode !== null) return;
+      signalled = signal;
+      child.kill(signal);
+    },
+    // Sends `signal` (SIGTERM) unless one was sent already, and resolves with the exit code once
+    // the stderr pipe is drained, so `logs` is complete. The logs must never hold the API key or
+    // a guest JWT.
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const [code] = await exited;
+      this.signal(signal);
+      const [code, killedBy] = await exited;
       await drained;
+      // A crash (a sanitizer abort, say) shows here as a signal: keep its report in the output.
+      if (code !== 0 && signalled !== 'SIGKILL') {
+        process.stderr.write(`zai-proxy exited with ${code ?? killedBy}; its log:\n${logs.join('\n')}\n`);
+      }
       assertNoSecrets(logs);
+      return code;
+    },
+  };
+}
+
+// The Worker in workerd with `env` as its vars; flags exist only for the native server.
+async function startWorkerProxy(env, args) {
+  assert.deepEqual(args, [], 'command-line flags are native only');
+  const worker = await startWorker({ API_KEY, LOG_LEVEL: 'info', ...env });
+  running.add(worker.child);
+  worker.child.on('exit', () => running.delete(worker.child));
+  return {
+    ...worker,
+    client: makeClient(worker.url),
+    async stop(signal) {
+      const code = await worker.stop(signal);
+      assertNoSecrets(worker.logs);
       return code;
     },
   };

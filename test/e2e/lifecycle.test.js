@@ -117,7 +117,7 @@ describe('SIGTERM', () => {
       assert.equal(res.status, 200);
       const reader = res.body.getReader();
       let text = new TextDecoder().decode((await reader.read()).value);
-      stack.proxy.child.kill('SIGTERM');
+      stack.proxy.signal('SIGTERM');
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
