@@ -121,13 +121,22 @@ api_error stream_error_to_api_error(const upstream_error& error, bool went_silen
   return stream_error_to_api_error(error);
 }
 
-upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget& budget) {
+upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget& budget,
+                                    bool went_silent) {
   upstream_verdict v;
-  v.error = stream_error_to_api_error(error);
+  v.error = stream_error_to_api_error(error, went_silent);
   switch (error.fault) {
     case upstream_fault::captcha_missing:
     case upstream_fault::captcha_failed:
       v.token = lease_outcome::ok;
+      // With a provider configured, "missing" means the provider gave nothing usable: the
+      // client must hear about the provider, not be told to configure one.
+      if (budget.captcha_provider) {
+        v.error = verdict_error(errc::captcha_failed,
+                                "The upstream still requires a captcha: CAPTCHA_PROVIDER_URL gave "
+                                "no usable captcha_verify_param, or the upstream rejected it.",
+                                30);
+      }
       // A fresh captcha can only help when a provider gives one.
       if (budget.captcha_provider && !budget.captcha_retried && can_retry(budget)) {
         budget.captcha_retried = true;

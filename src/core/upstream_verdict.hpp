@@ -39,7 +39,9 @@ upstream_verdict judge_http_status(unsigned status, std::string_view content_typ
                                    attempt_budget& budget);
 
 // An error frame (or a transport fault) that arrived before anything reached the client.
-upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget& budget);
+// `went_silent`: the stream was cut by the idle timeout (a timeout, not a truncation).
+upstream_verdict judge_stream_error(const upstream_error& error, attempt_budget& budget,
+                                    bool went_silent = false);
 
 // The same error once the client's stream has begun: no retry is possible, only the error event.
 api_error stream_error_to_api_error(const upstream_error& error);

@@ -151,8 +151,7 @@ class completion {
         co_await read_until_text(s);
         const stream_output* err = first_error(s.pending);
         if (err && !has_text(s.pending)) {
-          verdict = judge_stream_error(err->error, budget_);
-          verdict->error = client_error(s, err->error);
+          verdict = judge_stream_error(err->error, budget_, s.went_silent);
         }
       }
       if (verdict) {

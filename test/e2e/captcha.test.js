@@ -100,7 +100,8 @@ describe('with a captcha provider', () => {
     await ctl.script({ sample: 'S7', times: 2 });
     const m = await measure(() => post(proxy, '/v1/chat/completions', { ...hello, stream: true }));
     const e = assertOpenAIError(m.result, 503);
-    assert.match(e.code, /^captcha_/);
+    assert.equal(e.code, 'captcha_failed', 'a provider is configured: the client must not be told to set one');
+    assert.match(e.message, /CAPTCHA_PROVIDER_URL gave no usable/);
     assert.equal(m.calls, 2);
     assert.equal(m.records.length, 2);
   });
@@ -110,7 +111,8 @@ describe('with a captcha provider', () => {
     try {
       const m = await measure(() => post(proxy, '/v1/chat/completions', hello));
       const e = assertOpenAIError(m.result, 503);
-      assert.match(e.code, /^captcha_/);
+      assert.equal(e.code, 'captcha_failed');
+      assert.match(e.message, /CAPTCHA_PROVIDER_URL gave no usable/);
       assert.equal(m.calls, 2);
       assert.equal(m.records.length, 2);
       for (const r of m.records) {
