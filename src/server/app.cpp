@@ -13,6 +13,10 @@ namespace zai::server {
 namespace {
 
 constexpr std::size_t small_body_limit = 1024 * 1024;
+constexpr auto upstream_keep_alive = std::chrono::seconds(30);
+constexpr auto upstream_drain_timeout = std::chrono::seconds(2);
+constexpr std::size_t upstream_drain_limit = 64 * 1024;
+constexpr std::size_t max_idle_upstream = 64;
 constexpr auto fe_refresh_interval = std::chrono::minutes(30);
 
 token_pool_options pool_options(const config& cfg) {
@@ -54,6 +58,8 @@ void app::stop() {
   stopped_ = true;
   tokens_.stop();
   fe_timer_.cancel();
+  for (auto& idle : idle_upstream_) idle.connection->cancel();
+  idle_upstream_.clear();
 }
 
 http::request<http::string_body> to_beast(const upstream_request& up, const http_url& base) {
@@ -66,6 +72,45 @@ http::request<http::string_body> to_beast(const upstream_request& up, const http
 
 std::unique_ptr<http_connection> app::connect_upstream() {
   return std::make_unique<http_connection>(io_.get_executor(), tls_, upstream_, timeouts_);
+}
+
+std::shared_ptr<http_connection> app::take_upstream() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!idle_upstream_.empty()) {
+    auto idle = std::move(idle_upstream_.back());
+    idle_upstream_.pop_back();
+    // Past this age the upstream has likely closed it; reconnecting is cheaper than a retry.
+    if (now - idle.since < upstream_keep_alive && idle.connection->is_open()) {
+      return std::move(idle.connection);
+    }
+    idle.connection->cancel();
+  }
+  return connect_upstream();
+}
+
+void app::recycle_upstream(std::shared_ptr<http_connection> connection) {
+  if (stopped_ || !connection->is_open() || !connection->keep_alive()) {
+    connection->cancel();
+    return;
+  }
+  asio::co_spawn(io_, drain_and_keep(std::move(connection)), asio::detached);
+}
+
+awaitable<void> app::drain_and_keep(std::shared_ptr<http_connection> connection) {
+  // The translator stops at the done event; the upstream may still send `data: [DONE]` and the
+  // chunked terminator. A little of that is read and dropped; an upstream that keeps talking
+  // loses its connection instead.
+  std::string rest;
+  connection->set_idle_timeout(upstream_drain_timeout);
+  const auto ec = co_await connection->read_body(rest, upstream_drain_limit);
+  connection->set_idle_timeout(timeouts_.idle);
+  if (ec || stopped_ || !connection->body_done() || !connection->keep_alive() ||
+      idle_upstream_.size() >= max_idle_upstream) {
+    connection->cancel();
+    co_return;
+  }
+  connection->mark_reused();
+  idle_upstream_.push_back({std::move(connection), std::chrono::steady_clock::now()});
 }
 
 std::string app::random_uuid() {

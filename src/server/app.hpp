@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <random>
+#include <vector>
 #include <string>
 
 #include "core/config.hpp"
@@ -34,6 +35,14 @@ class app {
   client_timeouts upstream_timeouts() const { return timeouts_; }
   std::unique_ptr<http_connection> connect_upstream();
 
+  // Completion connections are kept alive between requests: a TCP (and TLS) handshake per
+  // request costs more than everything else the proxy does. take_upstream() returns an idle
+  // connected one when there is one (its `reused()` is true), else a new unconnected one.
+  // recycle_upstream() reads what is left of a finished response in the background and keeps
+  // the connection if the upstream allows it; anything doubtful is closed.
+  std::shared_ptr<http_connection> take_upstream();
+  void recycle_upstream(std::shared_ptr<http_connection> connection);
+
   // X-FE-Version to send: ZAI_FE_VERSION, else the last scraped one, else the pinned fallback.
   const std::string& fe_version() const { return fe_version_; }
   void refresh_fe_version();  // scrape now (if scraping is on), at most once at a time
@@ -54,6 +63,12 @@ class app {
   awaitable<void> fe_version_loop();
   awaitable<void> scrape_fe_version_once();
   awaitable<std::optional<guest_token>> mint_guest();
+  awaitable<void> drain_and_keep(std::shared_ptr<http_connection> connection);
+
+  struct idle_connection {
+    std::shared_ptr<http_connection> connection;
+    std::chrono::steady_clock::time_point since;
+  };
 
   asio::io_context& io_;
   config cfg_;
@@ -66,6 +81,7 @@ class app {
   asio::steady_timer fe_timer_;
   std::mt19937_64 random_;
   bool stopped_ = false;
+  std::vector<idle_connection> idle_upstream_;  // most recently used last
 };
 
 }  // namespace zai::server

@@ -170,7 +170,12 @@ class completion {
 
       const bool keep = request_.stream ? co_await relay(s) : co_await collect(s);
       app_.tokens().release(*lease, lease_outcome::ok);
-      s.connection->cancel();
+      // Only a stream that completed cleanly leaves its connection fit for another request.
+      if (s.translator.ended() && !s.upstream_ended) {
+        app_.recycle_upstream(std::move(s.connection));
+      } else {
+        s.connection->cancel();
+      }
       co_return keep;
     }
   }
@@ -198,14 +203,25 @@ class completion {
     }
     prompt_bytes_ = up->signature_prompt.size();
 
-    s.connection = app_.connect_upstream();
-    watch_->upstream = s.connection;
-    if (const auto ec = co_await s.connection->connect(); ec) {
-      verdict = judge_transport_failure(ec == beast::error::timeout, budget_);
-      co_return;
-    }
     auto r = to_beast(*up, app_.cfg().zai_base_url);
-    if (const auto ec = co_await s.connection->send(r); ec) {
+    s.connection = app_.take_upstream();
+    error_code ec;
+    if (s.connection->reused()) {
+      watch_->upstream = s.connection;
+      ec = co_await s.connection->send(r);
+      // The upstream may have closed the idle connection just as we reused it; nothing was
+      // answered, so the request goes once more on a fresh connection.
+      if (ec && ec != beast::error::timeout) {
+        s.connection->cancel();
+        s.connection = app_.connect_upstream();
+      }
+    }
+    if (!s.connection->reused()) {
+      watch_->upstream = s.connection;
+      ec = co_await s.connection->connect();
+      if (!ec) ec = co_await s.connection->send(r);
+    }
+    if (ec) {
       verdict = judge_transport_failure(ec == beast::error::timeout, budget_);
       co_return;
     }

@@ -53,6 +53,11 @@ class http_connection {
 
   void cancel();
   bool is_open() const;
+
+  // A connection that already carried a response and was kept alive for another.
+  bool reused() const { return reused_; }
+  void mark_reused() { reused_ = true; }
+  void set_idle_timeout(std::chrono::milliseconds idle) { timeouts_.idle = idle; }
   const endpoint& where() const { return where_; }
 
  private:
@@ -67,6 +72,7 @@ class http_connection {
   std::variant<plain_stream, tls_stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
+  bool reused_ = false;
 };
 
 }  // namespace zai::server

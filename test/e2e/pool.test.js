@@ -152,6 +152,6 @@ describe('TOKEN_POOL_SIZE=5', () => {
     assert.equal(new Set(recs.map((r) => r.query.user_id)).size, recs.length, 'each retry on another token');
 
     for (const a of aborts) a.abort();
-    await stack.ctl.waitFor({ open_streams: 0, open_connections: 0 });
+    await stack.ctl.waitFor({ open_streams: 0, open_requests: 0 });
   });
 });

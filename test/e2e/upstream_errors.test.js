@@ -438,7 +438,7 @@ describe('transport faults and timeouts', () => {
     assert.equal(s.errors[0].code, 'upstream_timeout');
     assert.deepEqual(s.finish, []);
     // The proxy gave up on the upstream: its stream was closed, not left to run for 30 s.
-    await stack.ctl.waitFor({ open_streams: 0, open_connections: 0 }, 2_000);
+    await stack.ctl.waitFor({ open_streams: 0, open_requests: 0 }, 2_000);
   });
 
   test('non-stream: a silent upstream is an error, not a partial answer', async () => {
@@ -447,7 +447,7 @@ describe('transport faults and timeouts', () => {
     const e = assertOpenAIError(r, 504, 'upstream_timeout');
     assert.equal(e.type, 'server_error');
     assert.doesNotMatch(r.text, /first piece/);
-    await stack.ctl.waitFor({ open_streams: 0, open_connections: 0 }, 2_000);
+    await stack.ctl.waitFor({ open_streams: 0, open_requests: 0 }, 2_000);
   });
 
   test('the next request is served normally', async () => {
