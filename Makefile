@@ -3,7 +3,7 @@ BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-asan bench bench-smoke clean
+.PHONY: all deps build run demo test test-asan test-container bench bench-smoke clean
 
 all: build
 
@@ -32,6 +32,10 @@ $(ASAN_BUILD)/build.ninja:
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	scripts/test.sh $(ASAN_BUILD)
+
+# The Docker image built and run with podman, Compose and deploy/k8s checked (docs/DEPLOY.md).
+test-container:
+	scripts/container-test.sh
 
 # Micro benchmarks, then the end-to-end load comparison (zai-proxy vs direct vs nginx).
 bench: build
