@@ -76,7 +76,9 @@ fi
 work=$(mktemp -d)
 cleanup() {
   [ -n "${stream_pid:-}" ] && kill "$stream_pid" 2>/dev/null || true
-  podman rm -f -i "$proxy" "$fake" >/dev/null 2>&1 || true
+  for c in "$proxy" "$fake" "${demo_fake:-}" "${demo:-}"; do
+    [ -z "$c" ] || podman rm -f -i "$c" >/dev/null 2>&1 || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -227,6 +229,25 @@ check "the in-flight stream finished in full after SIGTERM" \
 exit_code=$(timeout 40 podman wait "$proxy" || echo "no exit within 40 s")
 check "the proxy exited 0 after draining" test "$exit_code" = 0
 check "the proxy logged the drain" grep -q '"phase":"done"' <<<"$(podman logs "$proxy" 2>&1)"
+
+section "the compose demo's layout: the fake in the proxy's network namespace"
+# As `docker compose --profile demo up` runs them: the proxy first, pointed at 127.0.0.1:8089;
+# then the fake with its image's default command, joining the proxy's network namespace
+# (network_mode: service:zai-proxy). The proxy must recover and answer.
+demo=zai-ci-demo-$$
+demo_fake=zai-ci-demo-fake-$$
+demo_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+podman run -d --name "$demo" --network host -e HOST=127.0.0.1 -e PORT="$demo_port" \
+  -e ZAI_BASE_URL=http://127.0.0.1:8089 "$image" >/dev/null 2>>"$work/podman-run.log"
+podman run -d --name "$demo_fake" --network "container:$demo" "$fake_image" >/dev/null 2>>"$work/podman-run.log"
+demo_ready() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$demo_port/readyz")" = 200 ]; }
+check "the demo proxy becomes ready once the fake is up" until_true 30 demo_ready
+answer=$(curl -s --max-time 10 -H 'Authorization: Bearer sk-z2api-key-2024' -H 'Content-Type: application/json' \
+  -d '{"model":"glm-4.7","messages":[{"role":"user","content":"Hi"}]}' "http://127.0.0.1:$demo_port/v1/chat/completions")
+check "the demo answers a completion with the default key" \
+  node -e 'process.exit(JSON.parse(process.argv[1]).choices[0].message.content === "You said: Hi" ? 0 : 1)' "$answer"
+podman rm -f "$demo_fake" >/dev/null 2>&1  # first: it lives in the proxy's namespace
+podman rm -f "$demo" >/dev/null 2>&1
 
 section "offline checks of deploy/k8s and docker-compose.yml"
 podman run --rm --no-healthcheck --network none "$image" --help >"$work/settings.txt"
