@@ -27,6 +27,14 @@ export const TARGET = process.env.ZAI_TARGET ?? 'native';
 export function nativeOnly(reason) {
   return TARGET === 'native' ? {} : { skip: `native only: ${reason}` };
 }
+export function workerOnly(reason) {
+  return TARGET === 'worker' ? {} : { skip: `worker only: ${reason}` };
+}
+
+// Why tests that end by abandoning a stalled request are native only: workerd notices that a
+// client went away only when it next writes to it, and a stalled upstream gives it nothing to
+// write. (On Cloudflare the edge cancels the request, which the Worker follows via request.signal.)
+export const CLIENT_GONE_UNSEEN = 'workerd sees a departed client only at its next write';
 
 // Any JWT-shaped text (base64url header and payload that both start with '{"'); guest tokens
 // are JWTs, so a log line matching this leaked one.

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import {
-  API_KEY, assertNoSecrets, bearerOf, drain, get, makeClient, post, proxyBin, sseEvents, startStack,
-  summarize, useStack,
+  API_KEY, assertNoSecrets, bearerOf, CLIENT_GONE_UNSEEN, drain, get, makeClient, nativeOnly, post,
+  proxyBin, sseEvents, startStack, summarize, useStack,
 } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
@@ -57,7 +57,7 @@ describe('50 parallel streams', () => {
   });
 });
 
-describe('a client that leaves mid-stream', () => {
+describe('a client that leaves mid-stream', nativeOnly(CLIENT_GONE_UNSEEN), () => {
   const stack = useStack({});
 
   test('SDK stream aborted: the upstream stream closes promptly', async () => {
@@ -104,7 +104,7 @@ describe('a client that leaves mid-stream', () => {
   });
 });
 
-describe('SIGTERM', () => {
+describe('SIGTERM', nativeOnly('signals and exit codes belong to the native process'), () => {
   test('a stream in flight finishes, then the proxy exits 0', async () => {
     const stack = await startStack({});
     try {
@@ -133,7 +133,7 @@ describe('SIGTERM', () => {
   });
 });
 
-describe('logs', () => {
+describe('logs', nativeOnly('the access log is the native server\'s stderr'), () => {
   test('one JSON line per request, never the API key or a guest token (debug level); SIGTERM exits 0', async () => {
     const stack = await startStack({ env: { LOG_LEVEL: 'debug', TOKEN_POOL_SIZE: '2' } });
     let secrets;
@@ -168,7 +168,7 @@ describe('logs', () => {
   });
 });
 
-describe('bad configuration', () => {
+describe('bad configuration', nativeOnly('start-up of the native binary; the Worker has none (worker.test.js covers its answer)'), () => {
   const cases = [
     ['TOKEN_POOL_SIZE', 'many'],
     ['ZAI_BASE_URL', 'ftp://example.com'],

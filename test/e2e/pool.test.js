@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { API_KEY, assertOpenAIError, get, post, useStack } from './harness.js';
+import { API_KEY, assertOpenAIError, CLIENT_GONE_UNSEEN, get, nativeOnly, post, useStack } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
 const hello = { model: 'glm-4.7', messages: user('Hello'), thinking: { type: 'disabled' } };
@@ -64,7 +64,7 @@ describe('TOKEN_POOL_SIZE=1', () => {
     assert.equal((await stack.ctl.stats()).guests_minted, 1);
   });
 
-  test('health counts the lease while a stream is open', async () => {
+  test('health counts the lease while a stream is open', nativeOnly(CLIENT_GONE_UNSEEN), async () => {
     await stack.ctl.script({
       events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
         { delta_content: ' The end.', phase: 'answer' }],
@@ -112,7 +112,8 @@ describe('TOKEN_POOL_SIZE=5', () => {
     assert.deepEqual(users.slice(5), users.slice(0, 5), 'then the same order again');
   });
 
-  test('five concurrent streams hold five different tokens (the fake allows one stream per guest)', async () => {
+  test('five concurrent streams hold five different tokens (the fake allows one stream per guest)',
+       nativeOnly(CLIENT_GONE_UNSEEN), async () => {
     await stack.ctl.script({
       events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
         { delta_content: ' The end.', phase: 'answer' }],
