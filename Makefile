@@ -3,7 +3,7 @@ BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-asan test-container bench bench-smoke clean
+.PHONY: all deps build run demo test test-asan test-worker wasm test-container bench bench-smoke clean
 
 all: build
 
@@ -25,13 +25,21 @@ demo: build
 test: build
 	scripts/test.sh $(BUILD)
 
+# The core for wasm32-wasi (build/wasm/core.wasm), as the Worker uses it.
+wasm: deps
+	scripts/build-wasm.sh
+
+# Only the Worker: core.wasm, the bundle, wrangler's dry run, the end-to-end suite in workerd.
+test-worker: deps
+	scripts/test-worker.sh
+
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DZAI_SANITIZE=ON
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	scripts/test.sh $(ASAN_BUILD)
+	ZAI_WORKER_TESTS=0 scripts/test.sh $(ASAN_BUILD)
 
 # The Docker image built and run with podman, Compose and deploy/k8s checked (docs/DEPLOY.md).
 test-container:

@@ -8,6 +8,8 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libssl-dev ca-certificates
   libgtest-dev libbenchmark-dev
   nodejs npm
+  # The core for wasm32-wasi (the Worker): clang-14, wasm-ld, WASI libc and libc++.
+  clang-14 lld wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
 )
 
 # --bench: also what the load comparison needs.
@@ -31,8 +33,10 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ -f test/package.json ]; then
-  if [ ! -d test/node_modules ] || [ test/package-lock.json -nt test/node_modules ]; then
-    (cd test && npm ci --no-audit --no-fund --loglevel=error)
+for dir in test worker; do
+  if [ -f "$dir/package.json" ]; then
+    if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+      (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
   fi
-fi
+done

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test against the binaries in build directory $1: the core's unit tests (ctest),
-# the fake Z.AI's own tests, and the end-to-end suite (real zai-proxy + fake + openai SDK).
+# the fake Z.AI's own tests, and the end-to-end suite (real zai-proxy + fake + openai SDK);
+# then the core built for wasm32 and the same end-to-end suite against the Worker in workerd
+# (scripts/test-worker.sh), unless ZAI_WORKER_TESTS=0 (the ASan run: the Worker is not built
+# from the native binaries, so once is enough).
 set -euo pipefail
 build=${1:-build/release}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -15,3 +18,7 @@ if [ ! -x "$build/zai-proxy" ] || [ ! -d test/node_modules ]; then
 fi
 echo "== fake Z.AI and end-to-end tests ($build/zai-proxy)"
 ZAI_PROXY_BIN="$build/zai-proxy" node --test --test-concurrency=1 test/fake-zai/ test/e2e/
+
+if [ "${ZAI_WORKER_TESTS:-1}" != 0 ]; then
+  scripts/test-worker.sh
+fi
