@@ -4,6 +4,7 @@
 
 #include <array>
 #include <charconv>
+#include <sstream>
 
 #include "core/front_door.hpp"
 #include "core/openai_response.hpp"
@@ -87,6 +88,15 @@ awaitable<void> read_more(open_stream& s) {
   s.upstream_ended = true;
   s.went_silent = ec == beast::error::timeout;
   s.translator.finish(s.pending);
+}
+
+// Appends `data` as one HTTP/1.1 chunk (size in hex, CRLF, data, CRLF); nothing for no data,
+// since an empty chunk would end the response.
+void append_chunk(std::string& wire, std::string_view data) {
+  if (data.empty()) return;
+  char size[20];
+  const auto end = std::to_chars(size, size + sizeof size, data.size(), 16).ptr;
+  wire.append(size, end).append("\r\n").append(data).append("\r\n");
 }
 
 // Reads until the translator has produced text, an error, or the end. Everything produced is
@@ -243,6 +253,8 @@ class completion {
   }
 
   // Streams the answer: headers now (the first text is in hand), then every event as it comes.
+  // Each pass makes one write: the status line and headers go out with the first events, and
+  // the chunked terminator with the last, so an answer that arrives at once costs one syscall.
   awaitable<bool> relay(open_stream& s) {
     http::response<http::empty_body> head(http::status::ok, ex_.request.version());
     head.set(http::field::server, "zai-proxy");
@@ -255,10 +267,10 @@ class completion {
     head.chunked(true);
     ex_.status = 200;
     ex_.first_byte = std::chrono::steady_clock::now();
-    http::response_serializer<http::empty_body> serializer(head);
-    auto [hec, hn] = co_await http::async_write_header(ex_.stream, serializer, nothrow_awaitable);
-    if (hec) co_return false;
 
+    std::ostringstream head_text;
+    head_text << head.base();
+    std::string wire = head_text.str();  // bytes for this pass's write
     chunk_writer writer(meta_, app_.cfg().show_think_tags, request_.include_usage);
     std::string out;
     bool over = false;
@@ -286,23 +298,24 @@ class completion {
         if (over) break;
       }
       s.pending.clear();
-      if (!out.empty()) {
-        auto [wec, wn] = co_await asio::async_write(
-            ex_.stream, http::make_chunk(asio::buffer(out)), nothrow_awaitable);
-        out.clear();
+      append_chunk(wire, out);
+      out.clear();
+      if (!over && s.upstream_ended) {
+        s.translator.finish(s.pending);
+        if (!s.pending.empty()) continue;
+        over = true;
+      }
+      if (over) wire += "0\r\n\r\n";  // the last chunk: the response is complete
+      if (!wire.empty()) {
+        auto [wec, wn] = co_await asio::async_write(ex_.stream, asio::buffer(wire),
+                                                    nothrow_awaitable);
+        wire.clear();
         if (wec) co_return false;  // the client went away; the caller closes the upstream
       }
       if (over) break;
-      if (s.upstream_ended) {
-        s.translator.finish(s.pending);
-        if (s.pending.empty()) break;
-        continue;
-      }
       co_await read_more(s);
     }
-    auto [lec, ln] = co_await asio::async_write(ex_.stream, http::make_chunk_last(),
-                                                nothrow_awaitable);
-    co_return clean && !lec && head.keep_alive();
+    co_return clean && head.keep_alive();
   }
 
   // Reads the whole upstream stream and answers with one chat.completion.
