@@ -83,6 +83,18 @@ TEST(upstream_verdict, captcha_errors_with_a_provider_retry_once_with_a_fresh_va
   EXPECT_FALSE(judge_stream_error(fault(upstream_fault::captcha_failed), b).retry);
 }
 
+TEST(upstream_verdict, captcha_still_missing_with_a_provider_blames_the_provider) {
+  attempt_budget b;
+  b.attempts = 2;
+  b.captcha_provider = true;
+  b.captcha_retried = true;
+  const auto v = judge_stream_error(fault(upstream_fault::captcha_missing), b);
+  EXPECT_FALSE(v.retry);
+  EXPECT_EQ(v.error.code, errc::captcha_failed);
+  EXPECT_EQ(http_status(v.error), 503);
+  EXPECT_NE(v.error.message.find("gave no usable"), std::string::npos);
+}
+
 TEST(upstream_verdict, model_level_errors_map_to_403_and_404) {
   attempt_budget b;
   b.attempts = 1;
