@@ -161,7 +161,6 @@ class Completion {
         this.responded = true;
         resolve(r);
       };
-      this.fail = reject;
       this.drive().catch((err) => {
         if (!this.responded) reject(err);
         else this.writer?.abort(err).catch(() => {});
