@@ -93,3 +93,4 @@ for stream in false true; do
 done
 echo
 echo "wasm: $(stat -c %s worker/dist/core.wasm) bytes raw, $(gzip -9c worker/dist/core.wasm | wc -c) gzip; bundle worker.js: $(stat -c %s worker/dist/worker.js) bytes"
+node bench/worker_core.mjs worker/dist/core.wasm
