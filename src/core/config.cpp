@@ -394,4 +394,12 @@ std::string help_text() {
   return out;
 }
 
+token_pool_options pool_options(const config& cfg) {
+  token_pool_options o;
+  o.size = static_cast<std::size_t>(cfg.token_pool_size);
+  o.max_inflight = static_cast<std::size_t>(cfg.token_max_inflight);
+  o.max_age = std::chrono::seconds(cfg.token_max_age_seconds);
+  return o;
+}
+
 }  // namespace zai

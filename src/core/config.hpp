@@ -20,6 +20,7 @@
 #include "core/http_url.hpp"
 #include "core/models.hpp"
 #include "core/signature.hpp"
+#include "core/token_pool.hpp"
 
 namespace zai {
 
@@ -79,6 +80,10 @@ using file_reader = std::function<std::optional<std::string>(std::string_view pa
 result<config, std::string> parse_config(const env_lookup& env,
                                          std::span<const std::string_view> args,
                                          const file_reader& read_file = {});
+
+// The guest pool's settings (TOKEN_POOL_SIZE, TOKEN_MAX_INFLIGHT, TOKEN_MAX_AGE_SECONDS); the
+// pool's other policy values keep their defaults.
+token_pool_options pool_options(const config& cfg);
 
 // Every option with its flag, variable, default and meaning, for --help.
 std::string help_text();

@@ -1,5 +1,6 @@
 #include "core/upstream_verdict.hpp"
 
+#include <charconv>
 #include <string>
 
 namespace zai {
@@ -186,6 +187,29 @@ upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget)
   v.error = timed_out ? verdict_error(errc::upstream_timeout, "The upstream did not answer in time.")
                       : verdict_error(errc::upstream_error, "Could not reach the upstream.");
   return v;
+}
+
+std::optional<int> parse_retry_after(std::string_view value) {
+  int seconds = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc{} || end != value.data() + value.size() || seconds < 0) return std::nullopt;
+  return seconds;
+}
+
+bool has_text(const std::vector<stream_output>& outputs) {
+  for (const auto& o : outputs) {
+    if (o.what == stream_output::kind::reasoning || o.what == stream_output::kind::content) {
+      return true;
+    }
+  }
+  return false;
+}
+
+const stream_output* first_error(const std::vector<stream_output>& outputs) {
+  for (const auto& o : outputs) {
+    if (o.what == stream_output::kind::error) return &o;
+  }
+  return nullptr;
 }
 
 }  // namespace zai

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <vector>
 #include <string_view>
 
 #include "core/error.hpp"
@@ -51,6 +52,14 @@ api_error stream_error_to_api_error(const upstream_error& error, bool went_silen
 
 // Connection-level failures (refused, reset, TLS, timeouts) before a response header.
 upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget);
+
+// A Retry-After header in its delta-seconds form; nullopt for anything else (an HTTP date, junk).
+std::optional<int> parse_retry_after(std::string_view value);
+
+// Until translated output holds text (reasoning or answer), nothing has reached the client, so an
+// error frame can still become an HTTP status and the request may be retried.
+bool has_text(const std::vector<stream_output>& outputs);
+const stream_output* first_error(const std::vector<stream_output>& outputs);
 
 // The WAF's block page (HTTP 405 HTML from the upstream's edge), recognised without parsing HTML.
 bool looks_like_waf_block(unsigned status, std::string_view content_type, std::string_view body);

@@ -4,7 +4,6 @@
 
 #include <iostream>
 
-#include "core/encoding.hpp"
 #include "core/zai_request.hpp"
 #include "server/log.hpp"
 #include "server/respond.hpp"
@@ -19,14 +18,6 @@ constexpr std::size_t upstream_drain_limit = 64 * 1024;
 constexpr std::size_t max_idle_upstream = 64;
 constexpr auto fe_refresh_interval = std::chrono::minutes(30);
 
-token_pool_options pool_options(const config& cfg) {
-  token_pool_options o;
-  o.size = static_cast<std::size_t>(cfg.token_pool_size);
-  o.max_inflight = static_cast<std::size_t>(cfg.token_max_inflight);
-  o.max_age = std::chrono::seconds(cfg.token_max_age_seconds);
-  return o;
-}
-
 endpoint endpoint_of(const http_url& url) {
   return endpoint{url.tls(), url.host, std::to_string(url.port)};
 }
@@ -39,7 +30,7 @@ app::app(asio::io_context& io, config cfg)
       tls_(ssl::context::tls_client),
       tokens_(io, pool_options(cfg_), [this] { return mint_guest(); }),
       fe_timer_(io),
-      random_(std::random_device{}()) {
+      ids_(std::random_device{}()) {
   tls_.set_default_verify_paths();
   tls_.set_verify_mode(ssl::verify_peer);
   upstream_ = endpoint_of(cfg_.zai_base_url);
@@ -111,21 +102,6 @@ awaitable<void> app::drain_and_keep(std::shared_ptr<http_connection> connection)
   }
   connection->mark_reused();
   idle_upstream_.push_back({std::move(connection), std::chrono::steady_clock::now()});
-}
-
-std::string app::random_uuid() {
-  std::array<unsigned char, 16> bytes{};
-  for (std::size_t i = 0; i < bytes.size(); i += 8) {
-    const std::uint64_t r = random_();
-    for (std::size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<unsigned char>(r >> (8 * j));
-  }
-  return uuid_v4(bytes);
-}
-
-std::string app::completion_id() {
-  std::string uuid = random_uuid();
-  std::erase(uuid, '-');
-  return "chatcmpl-" + uuid;
 }
 
 void app::refresh_fe_version() {

@@ -4,11 +4,11 @@
 #pragma once
 
 #include <memory>
-#include <random>
 #include <vector>
 #include <string>
 
 #include "core/config.hpp"
+#include "core/ids.hpp"
 #include "core/models.hpp"
 #include "core/zai_request.hpp"
 #include "server/http_client.hpp"
@@ -50,8 +50,8 @@ class app {
   // One captcha value from CAPTCHA_PROVIDER_URL, or nothing (logged) when it has none.
   awaitable<std::optional<std::string>> fetch_captcha();
 
-  std::string random_uuid();
-  std::string completion_id();
+  std::string random_uuid() { return ids_.uuid(); }
+  std::string completion_id() { return ids_.completion_id(); }
 
   void start();
   void stop();
@@ -79,7 +79,7 @@ class app {
   std::string fe_version_;
   bool scraping_ = false;
   asio::steady_timer fe_timer_;
-  std::mt19937_64 random_;
+  id_generator ids_;
   bool stopped_ = false;
   std::vector<idle_connection> idle_upstream_;  // most recently used last
 };

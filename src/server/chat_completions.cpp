@@ -27,29 +27,6 @@ std::int64_t unix_ms() {
       .count();
 }
 
-std::optional<int> parse_retry_after(std::string_view value) {
-  int seconds = 0;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc{} || end != value.data() + value.size() || seconds < 0) return std::nullopt;
-  return seconds;
-}
-
-bool has_text(const std::vector<stream_output>& outputs) {
-  for (const auto& o : outputs) {
-    if (o.what == stream_output::kind::reasoning || o.what == stream_output::kind::content) {
-      return true;
-    }
-  }
-  return false;
-}
-
-const stream_output* first_error(const std::vector<stream_output>& outputs) {
-  for (const auto& o : outputs) {
-    if (o.what == stream_output::kind::error) return &o;
-  }
-  return nullptr;
-}
-
 // Closes the upstream connection as soon as the client goes away, so an abandoned stream does
 // not keep generating upstream. It waits for the client socket to become readable: with no
 // bytes available that means the peer closed (a pipelined request would have bytes).

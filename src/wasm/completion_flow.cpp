@@ -2,8 +2,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <charconv>
-
 #include "core/front_door.hpp"
 #include "core/zai_request.hpp"
 #include "wasm/gateway.hpp"
@@ -14,29 +12,6 @@ namespace {
 // How long a request waits for a token being minted (after a 401, or while a cold isolate mints
 // its first token); a mint is one small request. The native server waits as long.
 constexpr double remint_wait_ms = 10'000;
-
-std::optional<int> parse_retry_after(std::string_view value) {
-  int seconds = 0;
-  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc{} || end != value.data() + value.size() || seconds < 0) return std::nullopt;
-  return seconds;
-}
-
-bool has_text(const std::vector<stream_output>& outputs) {
-  for (const auto& o : outputs) {
-    if (o.what == stream_output::kind::reasoning || o.what == stream_output::kind::content) {
-      return true;
-    }
-  }
-  return false;
-}
-
-const stream_output* first_error(const std::vector<stream_output>& outputs) {
-  for (const auto& o : outputs) {
-    if (o.what == stream_output::kind::error) return &o;
-  }
-  return nullptr;
-}
 
 // The provider's answer, 200 {"captcha_verify_param":"<value>"}, or nothing.
 std::optional<std::string> captcha_value(unsigned status, std::string_view body) {

@@ -1,8 +1,5 @@
 #include "wasm/gateway.hpp"
 
-#include <array>
-
-#include "core/encoding.hpp"
 #include "core/openai_request.hpp"
 #include "wasm/completion_flow.hpp"
 
@@ -10,14 +7,6 @@ namespace zai::wasm {
 namespace {
 
 constexpr double fe_refresh_interval_ms = 30 * 60 * 1000;
-
-token_pool_options pool_options(const config& cfg) {
-  token_pool_options o;
-  o.size = static_cast<std::size_t>(cfg.token_pool_size);
-  o.max_inflight = static_cast<std::size_t>(cfg.token_max_inflight);
-  o.max_age = std::chrono::seconds(cfg.token_max_age_seconds);
-  return o;
-}
 
 void add_job(record_writer& out, std::string_view kind, std::size_t slot,
              const upstream_request& r, const std::string& url) {
@@ -43,7 +32,7 @@ void write_response(const plain_response& r, record_writer& out) {
 }
 
 gateway::gateway(config cfg, std::uint64_t seed)
-    : cfg_(std::move(cfg)), pool_(pool_options(cfg_)), random_(seed) {
+    : cfg_(std::move(cfg)), pool_(pool_options(cfg_)), ids_(seed) {
   fe_version_ = cfg_.zai_fe_version.empty() ? cfg_.zai_fe_version_fallback : cfg_.zai_fe_version;
 }
 
@@ -97,21 +86,6 @@ bool gateway::mint_under_way(double now_ms) const {
   if (s.minting > 0) return true;
   const auto next = pool_.next_deadline(t);
   return s.empty > 0 && next && *next <= t;
-}
-
-std::string gateway::random_uuid() {
-  std::array<unsigned char, 16> bytes{};
-  for (std::size_t i = 0; i < bytes.size(); i += 8) {
-    const std::uint64_t r = random_();
-    for (std::size_t j = 0; j < 8; ++j) bytes[i + j] = static_cast<unsigned char>(r >> (8 * j));
-  }
-  return uuid_v4(bytes);
-}
-
-std::string gateway::completion_id() {
-  std::string uuid = random_uuid();
-  std::erase(uuid, '-');
-  return "chatcmpl-" + uuid;
 }
 
 int gateway::begin(const front_request& request, std::string_view body, bool body_too_large,

@@ -10,12 +10,12 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 
 #include "core/config.hpp"
 #include "core/front_door.hpp"
+#include "core/ids.hpp"
 #include "core/signature.hpp"
 #include "core/token_pool.hpp"
 #include "core/zai_request.hpp"
@@ -50,8 +50,8 @@ class gateway {
   // found no token may wait for it.
   bool mint_under_way(double now_ms) const;
 
-  std::string random_uuid();
-  std::string completion_id();
+  std::string random_uuid() { return ids_.uuid(); }
+  std::string completion_id() { return ids_.completion_id(); }
   std::string upstream_url(const upstream_request& r) const;
 
   // The front door, then the body: either a whole response (returns 0, `out` holds it as
@@ -67,7 +67,7 @@ class gateway {
   std::string fe_version_;
   bool scraping_ = false;
   double next_scrape_ms_ = 0;  // 0: scrape at the first housekeeping (when not configured)
-  std::mt19937_64 random_;
+  id_generator ids_;
   int next_handle_ = 1;
   std::map<int, std::unique_ptr<completion_flow>> completions_;
 };

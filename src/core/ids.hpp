@@ -1,0 +1,23 @@
+// The ids a completion needs (four UUIDs for the upstream request, one chat.completion id),
+// from a pseudo-random generator the edge seeds once from its platform's entropy, so the core
+// reads no random source itself.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace zai {
+
+class id_generator {
+ public:
+  explicit id_generator(std::uint64_t seed) : random_(seed) {}
+
+  std::string uuid();           // RFC 4122 version 4, lower-case 8-4-4-4-12
+  std::string completion_id();  // "chatcmpl-" and 32 hex digits
+
+ private:
+  std::mt19937_64 random_;
+};
+
+}  // namespace zai
