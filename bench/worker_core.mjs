@@ -4,6 +4,7 @@
 //   node bench/worker_core.mjs [worker/dist/core.wasm] [test/fixtures/sse/S01.sse] [count]
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { encodeRecord } from '../worker/src/record.js';
 
 const [wasmPath = 'worker/dist/core.wasm', ssePath = 'test/fixtures/sse/S01.sse', count = '3000'] =
   process.argv.slice(2);
@@ -25,18 +26,7 @@ x = new WebAssembly.Instance(module, {
 x._initialize();
 
 const enc = new TextEncoder();
-function record(fields) {
-  const parts = fields.map((f) => (typeof f === 'string' ? enc.encode(f) : f));
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const p of parts) {
-    view.setUint32(at, p.length, true);
-    out.set(p, at + 4);
-    at += 4 + p.length;
-  }
-  return out;
-}
+const record = encodeRecord;
 function put(bytes) {
   const ptr = x.zai_input(bytes.length);
   mem().set(bytes, ptr);

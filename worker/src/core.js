@@ -1,15 +1,14 @@
-// The C++ core as one WebAssembly instance, and the records that cross its boundary
-// (src/wasm/record.hpp: fields of a little-endian u32 length and that many bytes). The host side
+// The C++ core as one WebAssembly instance, called with records (record.js). The host side
 // supplies only HMAC-SHA256 (node:crypto), random bytes and stderr; a trap marks the instance
 // broken so the Worker replaces it.
 import { createHmac } from 'node:crypto';
 import wasmModule from './core.wasm';
+import { decodeRecord, encodeRecord } from './record.js';
 
 export const ACTION = {
   respond: 1, streamStart: 2, write: 3, read: 4, close: 5, waitToken: 6, captcha: 7, fetch: 8,
 };
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const ENOSYS = 52;
 
@@ -17,19 +16,6 @@ const ENOSYS = 52;
 export class Trap extends Error {}
 
 export const text = (bytes) => decoder.decode(bytes);
-
-function encodeRecord(fields) {
-  const parts = fields.map((f) => (typeof f === 'string' ? encoder.encode(f) : f));
-  const out = new Uint8Array(parts.reduce((n, p) => n + 4 + p.length, 0));
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const p of parts) {
-    view.setUint32(at, p.length, true);
-    out.set(p, at + 4);
-    at += 4 + p.length;
-  }
-  return out;
-}
 
 // Just enough WASI for a reactor that never opens a file: random bytes, stderr, and ENOSYS for
 // whatever else the module imports.
@@ -120,15 +106,7 @@ export class Core {
   fields() {
     const ptr = this.x.zai_output_ptr();
     const len = this.x.zai_output_len();
-    const bytes = new Uint8Array(this.x.memory.buffer, ptr, len).slice();
-    const view = new DataView(bytes.buffer);
-    const out = [];
-    for (let at = 0; at + 4 <= len;) {
-      const n = view.getUint32(at, true);
-      out.push(bytes.subarray(at + 4, at + 4 + n));
-      at += 4 + n;
-    }
-    return out;
+    return decodeRecord(new Uint8Array(this.x.memory.buffer, ptr, len).slice());
   }
 
   // Upstream requests due now: [{kind, slot, method, url, body, headers}].
