@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if $tiny; then duration=1; conns=(1 16); paced=(50); else duration=${DURATION:-8}; conns=(1 16 64 256); paced=(1000 5000 10000); fi
+if $tiny; then duration=1; conns=(1 16); paced=(50); else duration=${DURATION:-8}; conns=(1 16 64 256); read -r -a paced <<<"${PACED:-1000 5000 10000}"; fi
 ulimit -n 65536 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
