@@ -8,6 +8,20 @@ namespace {
 constexpr std::string_view think_open = "<think>\n";
 constexpr std::string_view think_close = "\n</think>\n\n";
 
+// The fields every completion object and chunk starts with, up to and including the comma
+// after system_fingerprint: {"id":…,"object":…,"created":…,"model":…,"system_fingerprint":null,
+void append_head(std::string& out, const completion_meta& meta, std::string_view object) {
+  out += "{\"id\":";
+  append_json_string(out, meta.id);
+  out += ",\"object\":\"";
+  out += object;
+  out += "\",\"created\":";
+  append_json_uint(out, static_cast<std::uint64_t>(meta.created));
+  out += ",\"model\":";
+  append_json_string(out, meta.model);
+  out += ",\"system_fingerprint\":null,";
+}
+
 }  // namespace
 
 std::string_view finish_reason_name(finish_reason reason) {
@@ -21,13 +35,8 @@ std::string_view finish_reason_name(finish_reason reason) {
 
 chunk_writer::chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage)
     : think_tags_(think_tags), include_usage_(include_usage) {
-  prefix_ = "data: {\"id\":";
-  append_json_string(prefix_, meta.id);
-  prefix_ += ",\"object\":\"chat.completion.chunk\",\"created\":";
-  append_json_uint(prefix_, static_cast<std::uint64_t>(meta.created));
-  prefix_ += ",\"model\":";
-  append_json_string(prefix_, meta.model);
-  prefix_ += ",\"system_fingerprint\":null,";
+  prefix_ = "data: ";
+  append_head(prefix_, meta, "chat.completion.chunk");
   // With include_usage every chunk but the last carries "usage":null, as OpenAI sends it.
   if (include_usage_) prefix_ += "\"usage\":null,";
 }
@@ -129,13 +138,8 @@ std::string completion_body(const completion_meta& meta, std::string_view reason
                             const token_usage& usage, bool think_tags) {
   std::string out;
   out.reserve(256 + reasoning.size() + content.size());
-  out += "{\"id\":";
-  append_json_string(out, meta.id);
-  out += ",\"object\":\"chat.completion\",\"created\":";
-  append_json_uint(out, static_cast<std::uint64_t>(meta.created));
-  out += ",\"model\":";
-  append_json_string(out, meta.model);
-  out += ",\"system_fingerprint\":null,\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",";
+  append_head(out, meta, "chat.completion");
+  out += "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",";
   out += "\"content\":";
   if (think_tags && !reasoning.empty()) {
     std::string tagged(think_open);
