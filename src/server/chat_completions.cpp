@@ -32,6 +32,7 @@ std::int64_t unix_ms() {
 // bytes available that means the peer closed (a pipelined request would have bytes).
 struct client_watch {
   bool finished = false;
+  bool client_gone = false;  // no new upstream work may start for this request
   std::weak_ptr<http_connection> upstream;
 };
 
@@ -40,6 +41,7 @@ awaitable<void> watch_client(beast::tcp_stream& client, std::shared_ptr<client_w
   if (watch->finished || ec) co_return;
   error_code ignored;
   if (client.socket().available(ignored) > 0) co_return;
+  watch->client_gone = true;
   if (auto up = watch->upstream.lock()) up->cancel();
 }
 
@@ -148,7 +150,7 @@ class completion {
                                   : std::nullopt);
         if (verdict->refresh_fe_version) app_.refresh_fe_version();
         if (s.connection) s.connection->cancel();
-        if (verdict->retry) {
+        if (verdict->retry && !watch_->client_gone) {
           retrying = std::move(verdict);
           continue;
         }
@@ -198,15 +200,20 @@ class completion {
       ec = co_await s.connection->send(r);
       // The upstream may have closed the idle connection just as we reused it; nothing was
       // answered, so the request goes once more on a fresh connection.
-      if (ec && ec != beast::error::timeout) {
+      if (ec && ec != beast::error::timeout && !watch_->client_gone) {
         s.connection->cancel();
         s.connection = app_.connect_upstream();
       }
     }
     if (!s.connection->reused()) {
       watch_->upstream = s.connection;
-      ec = co_await s.connection->connect();
-      if (!ec) ec = co_await s.connection->send(r);
+      // A client that left while we waited for a token or a captcha gets no upstream request.
+      if (watch_->client_gone) {
+        ec = asio::error::operation_aborted;
+      } else {
+        ec = co_await s.connection->connect();
+        if (!ec) ec = co_await s.connection->send(r);
+      }
     }
     if (ec) {
       verdict = judge_transport_failure(ec == beast::error::timeout, budget_);
