@@ -82,6 +82,14 @@ std::string set_ms(std::chrono::milliseconds& out, std::string_view v) {
   return {};
 }
 
+// Like set_ms, but 0 is allowed and means "off".
+std::string set_ms_or_off(std::chrono::milliseconds& out, std::string_view v) {
+  const auto n = parse_uint(v, 3'600'000);
+  if (!n) return "expected milliseconds from 0 (off) to 3600000";
+  out = std::chrono::milliseconds(*n);
+  return {};
+}
+
 std::string set_text(std::string& out, std::string_view v) {
   if (v.find_first_of(" \t") != std::string_view::npos) return "must not contain spaces";
   out = std::string(v);
@@ -155,6 +163,38 @@ constexpr option options[] = {
      plain,
      [](config& c, std::string_view v, const file_reader&) {
        return set_ms(c.request_body_timeout, v);
+     }},
+    {{"MAX_HEADER_BYTES", "<int>", "16384", "Largest accepted request header block; larger gets 431."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       const auto n = parse_uint(v, 1024 * 1024);
+       if (!n || *n < 1024) return std::string("expected a byte count from 1024 to 1048576");
+       c.max_header_bytes = static_cast<std::size_t>(*n);
+       return std::string();
+     }},
+    {{"KEEP_ALIVE_TIMEOUT_MS", "<ms>", "60000",
+      "How long an idle client connection is kept open between requests."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_ms(c.keep_alive_timeout, v);
+     }},
+    {{"MAX_CONNECTIONS", "<int>", "10000",
+      "Client connections open at once; more are answered 503 with Retry-After and closed."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       const auto n = parse_uint(v, 1'000'000);
+       if (!n || *n < 1) return std::string("expected an integer from 1 to 1000000");
+       c.max_connections = static_cast<std::size_t>(*n);
+       return std::string();
+     }},
+    {{"MAX_CONCURRENT_STREAMS", "<int>", "4096",
+      "Chat completions (streamed or not) in flight at once; more get 429 with Retry-After."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       const auto n = parse_uint(v, 1'000'000);
+       if (!n || *n < 1) return std::string("expected an integer from 1 to 1000000");
+       c.max_concurrent_streams = static_cast<std::size_t>(*n);
+       return std::string();
      }},
     {{"TOKEN_POOL_SIZE", "<int>", "5",
       "Guest tokens kept ready; 0 makes chat completions fail with 503."},
@@ -253,6 +293,21 @@ constexpr option options[] = {
      plain,
      [](config& c, std::string_view v, const file_reader&) {
        return set_ms(c.upstream_idle_timeout, v);
+     }},
+    {{"SSE_KEEPALIVE_MS", "<ms>", "15000",
+      "Send an SSE comment line when a streamed answer's upstream is silent this long; 0 = off."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_ms_or_off(c.sse_keepalive, v);
+     }},
+    {{"WAF_COOLDOWN_MS", "<ms>", "10000",
+      "After a WAF block, answer 503 this long before probing; doubles while still blocked."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) { return set_ms(c.waf_cooldown, v); }},
+    {{"WAF_COOLDOWN_MAX_MS", "<ms>", "300000", "Ceiling of the doubling WAF cool-down."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_ms(c.waf_cooldown_max, v);
      }},
     {{"LOG_LEVEL", "<level>", "info", "debug, info, warn or error."},
      plain,
@@ -370,6 +425,9 @@ result<config, std::string> parse_config(const env_lookup& env,
     if (!why.empty())
       return fail("invalid " + chosen[i]->source + shown_value(opt, value) + ": " + why);
   }
+  if (c.waf_cooldown_max < c.waf_cooldown) {
+    return fail("invalid WAF_COOLDOWN_MAX_MS: must not be less than WAF_COOLDOWN_MS");
+  }
   return c;
 }
 
@@ -400,6 +458,10 @@ token_pool_options pool_options(const config& cfg) {
   o.max_inflight = static_cast<std::size_t>(cfg.token_max_inflight);
   o.max_age = std::chrono::seconds(cfg.token_max_age_seconds);
   return o;
+}
+
+waf_breaker_options breaker_options(const config& cfg) {
+  return {cfg.waf_cooldown, cfg.waf_cooldown_max};
 }
 
 }  // namespace zai

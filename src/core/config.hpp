@@ -21,6 +21,7 @@
 #include "core/models.hpp"
 #include "core/signature.hpp"
 #include "core/token_pool.hpp"
+#include "core/waf_breaker.hpp"
 
 namespace zai {
 
@@ -39,6 +40,10 @@ struct config {
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::chrono::milliseconds request_header_timeout{30'000};
   std::chrono::milliseconds request_body_timeout{60'000};
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds keep_alive_timeout{60'000};  // idle time between requests
+  std::size_t max_connections = 10'000;  // client connections open at once; more get 503
+  std::size_t max_concurrent_streams = 4'096;  // completions in flight; more get 429
 
   // Guest-token pool
   int token_pool_size = 5;           // 0 allowed: chat completions then answer 503
@@ -60,6 +65,11 @@ struct config {
   std::chrono::milliseconds upstream_connect_timeout{10'000};
   std::chrono::milliseconds upstream_first_byte_timeout{120'000};
   std::chrono::milliseconds upstream_idle_timeout{120'000};
+  // A streamed answer whose upstream is silent this long gets an SSE comment line, so clients
+  // and intermediaries that drop idle connections keep it; 0 = never.
+  std::chrono::milliseconds sse_keepalive{15'000};
+  std::chrono::milliseconds waf_cooldown{10'000};  // first wait after a WAF block; doubles
+  std::chrono::milliseconds waf_cooldown_max{300'000};
 
   zai::log_level log_level = zai::log_level::info;
 
@@ -84,6 +94,8 @@ result<config, std::string> parse_config(const env_lookup& env,
 // The guest pool's settings (TOKEN_POOL_SIZE, TOKEN_MAX_INFLIGHT, TOKEN_MAX_AGE_SECONDS); the
 // pool's other policy values keep their defaults.
 token_pool_options pool_options(const config& cfg);
+// The WAF breaker's cool-downs (WAF_COOLDOWN_MS, WAF_COOLDOWN_MAX_MS).
+waf_breaker_options breaker_options(const config& cfg);
 
 // Every option with its flag, variable, default and meaning, for --help.
 std::string help_text();

@@ -91,6 +91,13 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
       {"UPSTREAM_IDLE_TIMEOUT_MS", "750"},
       {"REQUEST_HEADER_TIMEOUT_MS", "1000"},
       {"REQUEST_BODY_TIMEOUT_MS", "2000"},
+      {"MAX_HEADER_BYTES", "4096"},
+      {"KEEP_ALIVE_TIMEOUT_MS", "3000"},
+      {"MAX_CONNECTIONS", "64"},
+      {"MAX_CONCURRENT_STREAMS", "8"},
+      {"SSE_KEEPALIVE_MS", "0"},
+      {"WAF_COOLDOWN_MS", "200"},
+      {"WAF_COOLDOWN_MAX_MS", "800"},
   });
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.host, "127.0.0.1");
@@ -117,6 +124,38 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
   EXPECT_EQ(c.upstream_idle_timeout, std::chrono::milliseconds(750));
   EXPECT_EQ(c.request_header_timeout, std::chrono::milliseconds(1000));
   EXPECT_EQ(c.request_body_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c.max_header_bytes, 4096u);
+  EXPECT_EQ(c.keep_alive_timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(c.max_connections, 64u);
+  EXPECT_EQ(c.max_concurrent_streams, 8u);
+  EXPECT_EQ(c.sse_keepalive, std::chrono::milliseconds(0));
+  EXPECT_EQ(breaker_options(c).cooldown, std::chrono::milliseconds(200));
+  EXPECT_EQ(breaker_options(c).max_cooldown, std::chrono::milliseconds(800));
+}
+
+TEST(config, limits_refuse_values_that_would_disable_them) {
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"MAX_CONNECTIONS", "0"},
+           {"MAX_CONCURRENT_STREAMS", "0"},
+           {"MAX_HEADER_BYTES", "100"},
+           {"KEEP_ALIVE_TIMEOUT_MS", "0"},
+           {"WAF_COOLDOWN_MS", "0"},
+           {"SSE_KEEPALIVE_MS", "-1"}}) {
+    SCOPED_TRACE(name);
+    const auto r = parse_config([&](std::string_view n) -> std::optional<std::string> {
+      if (n == name) return value;
+      return std::nullopt;
+    }, {});
+    ASSERT_TRUE(r.has_error());
+    EXPECT_NE(r.error().find("invalid " + name), std::string::npos) << r.error();
+  }
+  const auto inverted = parse_config([](std::string_view n) -> std::optional<std::string> {
+    if (n == "WAF_COOLDOWN_MS") return "5000";
+    if (n == "WAF_COOLDOWN_MAX_MS") return "1000";
+    return std::nullopt;
+  }, {});
+  ASSERT_TRUE(inverted.has_error());
+  EXPECT_NE(inverted.error().find("WAF_COOLDOWN_MAX_MS"), std::string::npos);
 }
 
 TEST(config, empty_variables_count_as_unset) {

@@ -22,13 +22,17 @@ enum class errc {
   not_found,             // 404, unknown route
   model_not_found,       // 404, unknown model id
   method_not_allowed,    // 405
+  request_timeout,       // 408, the request's header or body did not arrive in time
   request_too_large,     // 413, body over MAX_BODY_BYTES
+  headers_too_large,     // 431, headers over MAX_HEADER_BYTES
   model_requires_login,  // 403, the upstream serves this model to logged-in accounts only
   rate_limited,          // 429, the upstream said slow down and no other token could take it
+  too_many_streams,      // 429, MAX_CONCURRENT_STREAMS completions are already in flight
+  overloaded,            // 503, MAX_CONNECTIONS client connections are already open
   no_token_available,    // 503, the guest-token pool has no usable token yet
   captcha_required,      // 503, the upstream wants a captcha and CAPTCHA_PROVIDER_URL is unset
   captcha_failed,        // 503, the provider's captcha was refused (after the one retry)
-  upstream_blocked,      // 502, the upstream's WAF answered with its HTML block page
+  upstream_blocked,      // 503, the upstream's WAF blocks us; the breaker waits it out
   upstream_error,        // 502, any other upstream failure (never its HTML)
   upstream_timeout,      // 504, connect / first byte / idle gap timed out
   internal,              // 500, a bug in the proxy

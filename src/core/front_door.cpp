@@ -120,7 +120,16 @@ header_list stream_headers(std::string_view origin, const config& cfg) {
   return h;
 }
 
-std::string health_body(const token_pool_stats& s, std::string_view fe_version, bool detailed) {
+breaker_status describe_breaker(const waf_breaker& breaker, waf_breaker::time_point now) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  return {to_string(breaker.current()),
+          duration_cast<milliseconds>(breaker.remaining(now)).count(),
+          duration_cast<milliseconds>(breaker.cooldown()).count(), breaker.blocks()};
+}
+
+std::string health_body(const front_status& status, bool detailed) {
+  const token_pool_stats& s = status.pool;
   std::string out = "{\"status\":\"ok\"";
   if (detailed) {
     out += ",\"pool\":{";
@@ -132,7 +141,12 @@ std::string health_body(const token_pool_stats& s, std::string_view fe_version, 
     append_count(out, "minting", s.minting);
     append_count(out, "in_flight", s.in_flight);
     out += "},\"fe_version\":";
-    append_json_string(out, fe_version);
+    append_json_string(out, status.fe_version);
+    out += ",\"waf_breaker\":{\"state\":";
+    append_json_string(out, status.breaker.state);
+    out += ",\"retry_after_ms\":" + std::to_string(status.breaker.retry_after_ms);
+    out += ",\"cooldown_ms\":" + std::to_string(status.breaker.cooldown_ms);
+    out += ",\"blocks\":" + std::to_string(status.breaker.blocks) + "}";
   }
   out += '}';
   return out;
@@ -169,12 +183,12 @@ std::optional<plain_response> answer_front_door(const front_request& request, co
   switch (*route.id) {
     case route_id::health:
     case route_id::live:
-      return json_answer(200, health_body(status.pool, status.fe_version, route.id == route_id::health),
+      return json_answer(200, health_body(status, route.id == route_id::health),
                          request.origin, cfg);
     case route_id::ready:
       // Ready means a chat request would find a usable token now.
       return json_answer(status.pool.ready > 0 ? 200 : 503,
-                         health_body(status.pool, status.fe_version, true), request.origin, cfg);
+                         health_body(status, true), request.origin, cfg);
     default: break;
   }
 

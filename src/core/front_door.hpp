@@ -6,6 +6,7 @@
 // request outright or says that it is an authorised POST /v1/chat/completions.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,9 +45,25 @@ header_list error_headers(const api_error& e);
 // The head of a streamed completion: SSE content type, no caching or proxy buffering, CORS.
 header_list stream_headers(std::string_view origin, const config& cfg);
 
+// The WAF breaker as /health shows it.
+struct breaker_status {
+  std::string_view state = "closed";  // closed, open or probing
+  std::int64_t retry_after_ms = 0;    // until the next probe may go; 0 when due or closed
+  std::int64_t cooldown_ms = 0;       // the current cool-down (doubles while blocked)
+  std::uint64_t blocks = 0;           // block pages seen since start
+};
+
+breaker_status describe_breaker(const waf_breaker& breaker, waf_breaker::time_point now);
+
+// The pool's numbers, the front-end version and the breaker, read only when /health asks.
+struct front_status {
+  token_pool_stats pool;
+  std::string_view fe_version;
+  breaker_status breaker{};
+};
+
 // Everything /health, /healthz and /readyz report (numbers only; never a token).
-std::string health_body(const token_pool_stats& stats, std::string_view fe_version,
-                        bool detailed);
+std::string health_body(const front_status& status, bool detailed);
 
 // A whole response, for the edge to write with its own framing. Content-Type is
 // application/json unless `body` is empty (a 204).
@@ -65,12 +82,6 @@ struct front_request {
   std::string_view target;
   std::string_view authorization;  // the Authorization header, empty when absent
   std::string_view origin;         // the Origin header, empty when absent
-};
-
-// The pool's numbers and the front-end version, read only when /health asks for them.
-struct front_status {
-  token_pool_stats pool;
-  std::string_view fe_version;
 };
 
 // Answers everything but an authorised POST /v1/chat/completions, for which it returns nullopt:

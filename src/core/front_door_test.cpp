@@ -60,8 +60,19 @@ TEST(front_door, health_reports_numbers_and_readiness) {
   const auto h = answer("GET", "/health", "");
   EXPECT_EQ(h->body,
             "{\"status\":\"ok\",\"pool\":{\"ready\":1,\"total\":2,\"busy\":0,\"cooling\":0,"
-            "\"benched\":0,\"minting\":0,\"in_flight\":0},\"fe_version\":\"prod-fe-1.2.3\"}");
+            "\"benched\":0,\"minting\":0,\"in_flight\":0},\"fe_version\":\"prod-fe-1.2.3\","
+            "\"waf_breaker\":{\"state\":\"closed\",\"retry_after_ms\":0,\"cooldown_ms\":0,"
+            "\"blocks\":0}}");
   EXPECT_EQ(answer("GET", "/healthz", "")->body, "{\"status\":\"ok\"}");
+
+  using namespace std::chrono_literals;
+  waf_breaker breaker({2s, 8s});
+  breaker.blocked(waf_breaker::time_point{}, false);
+  const breaker_status open = describe_breaker(breaker, waf_breaker::time_point{} + 500ms);
+  EXPECT_EQ(open.state, "open");
+  EXPECT_EQ(open.retry_after_ms, 1500);
+  EXPECT_EQ(open.cooldown_ms, 2000);
+  EXPECT_EQ(open.blocks, 1u);
   EXPECT_EQ(answer("GET", "/readyz", "")->status, 200);
 }
 

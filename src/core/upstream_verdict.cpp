@@ -67,9 +67,9 @@ upstream_verdict judge_http_status(unsigned status, std::string_view content_typ
     // Never retried at once: more requests keep the block alive. Never forwarded as HTML.
     v.token = lease_outcome::ok;
     v.refresh_fe_version = true;
+    v.waf_block = true;
     v.error = verdict_error(errc::upstream_blocked,
-                         "The upstream's firewall blocked the request (HTTP 405); retry later.",
-                         60);
+                         "The upstream's firewall blocked the request (HTTP 405); retry later.");
     return v;
   }
   v.token = lease_outcome::failure;
@@ -187,6 +187,25 @@ upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget)
   v.error = timed_out ? verdict_error(errc::upstream_timeout, "The upstream did not answer in time.")
                       : verdict_error(errc::upstream_error, "Could not reach the upstream.");
   return v;
+}
+
+void report_to_breaker(waf_breaker& breaker, waf_breaker::time_point now, bool probe,
+                       bool answered, upstream_verdict* verdict) {
+  if (!answered) {
+    breaker.abandoned(now, probe);
+  } else if (verdict && verdict->waf_block) {
+    breaker.blocked(now, probe);
+    verdict->error.retry_after_seconds = static_cast<int>(breaker.retry_after(now).count());
+  } else {
+    breaker.passed(probe);
+  }
+}
+
+api_error breaker_refusal(std::chrono::seconds retry_after) {
+  return verdict_error(errc::upstream_blocked,
+                       "The upstream's firewall is blocking this proxy; it will try again in " +
+                           std::to_string(retry_after.count()) + " s.",
+                       static_cast<int>(retry_after.count()));
 }
 
 std::optional<int> parse_retry_after(std::string_view value) {

@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/stream_translator.hpp"
 #include "core/token_pool.hpp"
+#include "core/waf_breaker.hpp"
 
 namespace zai {
 
@@ -31,6 +32,7 @@ struct upstream_verdict {
   std::optional<int> token_retry_after_seconds;  // for rate_limited
   bool retry = false;
   bool refresh_fe_version = false;
+  bool waf_block = false;  // the WAF's block page: the breaker must hear of it
   api_error error;  // what the client gets when retry is false
 };
 
@@ -52,6 +54,16 @@ api_error stream_error_to_api_error(const upstream_error& error, bool went_silen
 
 // Connection-level failures (refused, reset, TLS, timeouts) before a response header.
 upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget);
+
+// Tells the WAF breaker how one upstream attempt ended: `answered` is false when no HTTP answer
+// came at all (transport failure, the client left, no token); `verdict` is the failed attempt's
+// verdict, or null when the upstream answered 200. A block's error then carries the breaker's
+// wait as its Retry-After.
+void report_to_breaker(waf_breaker& breaker, waf_breaker::time_point now, bool probe,
+                       bool answered, upstream_verdict* verdict);
+
+// The 503 for a request the open breaker keeps from the upstream.
+api_error breaker_refusal(std::chrono::seconds retry_after);
 
 // A Retry-After header in its delta-seconds form; nullopt for anything else (an HTTP date, junk).
 std::optional<int> parse_retry_after(std::string_view value);

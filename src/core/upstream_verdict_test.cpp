@@ -34,15 +34,42 @@ TEST(upstream_verdict, http_429_cools_the_token_and_retries_on_another_within_bu
   EXPECT_EQ(retry_after_seconds(v.error), 7);
 }
 
-TEST(upstream_verdict, waf_block_page_is_a_502_without_html_and_refreshes_fe_version) {
+TEST(upstream_verdict, waf_block_page_is_a_503_without_html_and_refreshes_fe_version) {
   attempt_budget b;
   b.attempts = 1;
   const std::string page = "<!doctypehtml><html><title>405</title>errors.aliyun.com</html>";
   auto v = judge_http_status(405, "text/html", page, std::nullopt, b);
   EXPECT_FALSE(v.retry);
   EXPECT_TRUE(v.refresh_fe_version);
+  EXPECT_TRUE(v.waf_block);
   EXPECT_EQ(v.error.code, errc::upstream_blocked);
+  EXPECT_EQ(http_status(v.error), 503);
   EXPECT_EQ(error_body(v.error).find('<'), std::string::npos);
+}
+
+TEST(upstream_verdict, a_block_opens_the_breaker_and_its_error_carries_the_wait) {
+  using namespace std::chrono_literals;
+  waf_breaker breaker({10s, 60s});
+  const waf_breaker::time_point t0{};
+  attempt_budget b;
+  b.attempts = 1;
+  auto v = judge_http_status(405, "text/html", "<!doctype html>", std::nullopt, b);
+  report_to_breaker(breaker, t0, false, true, &v);
+  EXPECT_EQ(breaker.current(), waf_breaker::state::open);
+  EXPECT_EQ(retry_after_seconds(v.error), 10);
+
+  const auto probe = breaker.admit(t0 + 10s);
+  ASSERT_TRUE(probe.probe);
+  report_to_breaker(breaker, t0 + 10s, true, false, nullptr);  // no answer: next one probes
+  ASSERT_TRUE(breaker.admit(t0 + 10s).probe);
+  auto other = judge_http_status(500, "application/json", "{}", std::nullopt, b);
+  report_to_breaker(breaker, t0 + 11s, true, true, &other);  // not a block: the breaker closes
+  EXPECT_EQ(breaker.current(), waf_breaker::state::closed);
+  EXPECT_FALSE(other.waf_block);
+
+  const api_error refusal = breaker_refusal(7s);
+  EXPECT_EQ(http_status(refusal), 503);
+  EXPECT_EQ(retry_after_seconds(refusal), 7);
 }
 
 TEST(upstream_verdict, http_426_refreshes_fe_version_and_retries_once) {
