@@ -30,7 +30,8 @@ app::app(asio::io_context& io, config cfg)
       tls_(ssl::context::tls_client),
       tokens_(io, pool_options(cfg_), [this] { return mint_guest(); }),
       fe_timer_(io),
-      ids_(std::random_device{}()) {
+      ids_(std::random_device{}()),
+      breaker_(breaker_options(cfg_)) {
   tls_.set_default_verify_paths();
   tls_.set_verify_mode(ssl::verify_peer);
   upstream_ = endpoint_of(cfg_.zai_base_url);
@@ -102,6 +103,17 @@ awaitable<void> app::drain_and_keep(std::shared_ptr<http_connection> connection)
   }
   connection->mark_reused();
   idle_upstream_.push_back({std::move(connection), std::chrono::steady_clock::now()});
+}
+
+front_status app::status() {
+  const auto now = std::chrono::steady_clock::now();
+  return {tokens_.stats(), fe_version_, describe_breaker(breaker_, now)};
+}
+
+bool app::begin_completion() {
+  if (completions_ >= cfg_.max_concurrent_streams) return false;
+  ++completions_;
+  return true;
 }
 
 void app::refresh_fe_version() {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/config.hpp"
+#include "core/front_door.hpp"
 #include "core/ids.hpp"
 #include "core/models.hpp"
 #include "core/zai_request.hpp"
@@ -50,6 +51,16 @@ class app {
   // One captcha value from CAPTCHA_PROVIDER_URL, or nothing (logged) when it has none.
   awaitable<std::optional<std::string>> fetch_captcha();
 
+  // The WAF circuit breaker every completion consults before calling the upstream.
+  waf_breaker& breaker() { return breaker_; }
+  // What /health reports: the pool, the front-end version, the breaker.
+  front_status status();
+
+  // Completions in flight, capped by MAX_CONCURRENT_STREAMS: begin_completion() is false at the
+  // cap; every true one is matched by one end_completion().
+  bool begin_completion();
+  void end_completion() { --completions_; }
+
   std::string random_uuid() { return ids_.uuid(); }
   std::string completion_id() { return ids_.completion_id(); }
 
@@ -82,6 +93,8 @@ class app {
   id_generator ids_;
   bool stopped_ = false;
   std::vector<idle_connection> idle_upstream_;  // most recently used last
+  waf_breaker breaker_;
+  std::size_t completions_ = 0;
 };
 
 }  // namespace zai::server

@@ -20,6 +20,9 @@ constexpr std::size_t error_body_limit = 64 * 1024;
 constexpr std::size_t read_piece = 16 * 1024;
 // How long a request waits for a token being minted (after a 401); a mint is one small request.
 constexpr auto remint_wait = std::chrono::seconds(10);
+// A client that takes longer than this to accept one write of a streamed answer has stopped
+// reading; its connection is closed rather than held (the upstream waits meanwhile).
+constexpr auto client_write_timeout = std::chrono::seconds(60);
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -43,6 +46,42 @@ awaitable<void> watch_client(beast::tcp_stream& client, std::shared_ptr<client_w
   if (client.socket().available(ignored) > 0) co_return;
   watch->client_gone = true;
   if (auto up = watch->upstream.lock()) up->cancel();
+}
+
+// Keeps a streamed answer's connection alive while the upstream is silent: when nothing was
+// written for SSE_KEEPALIVE_MS, one SSE comment line (which every SSE client ignores). It writes
+// only while the relay waits for the upstream, and the relay waits for such a write to finish
+// before its own, so the two never write at once.
+struct keepalive {
+  explicit keepalive(const asio::any_io_executor& ex) : timer(ex), write_done(ex) {
+    write_done.expires_at(asio::steady_timer::time_point::max());
+  }
+  asio::steady_timer timer;
+  asio::steady_timer write_done;  // cancelled each time a comment's write completes
+  std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
+  bool relay_writing = false;
+  bool writing = false;
+  bool over = false;  // the relay has finished: write nothing more, touch nothing
+};
+
+awaitable<void> keep_client_alive(beast::tcp_stream& client, std::shared_ptr<keepalive> k,
+                                  std::chrono::milliseconds every) {
+  // `: keep-alive\n\n` (14 bytes) as one HTTP chunk.
+  static constexpr std::string_view comment = "e\r\n: keep-alive\n\n\r\n";
+  for (;;) {
+    k->timer.expires_at(k->last_write + every);
+    co_await k->timer.async_wait(nothrow_awaitable);
+    if (k->over) co_return;
+    if (k->relay_writing || std::chrono::steady_clock::now() < k->last_write + every) continue;
+    k->writing = true;
+    client.expires_after(client_write_timeout);
+    auto [ec, n] = co_await asio::async_write(client, asio::buffer(comment), nothrow_awaitable);
+    client.expires_never();
+    k->writing = false;
+    k->last_write = std::chrono::steady_clock::now();
+    k->write_done.cancel();
+    if (ec || k->over) co_return;
+  }
 }
 
 // One upstream attempt that reached an HTTP 200 stream.
@@ -117,6 +156,11 @@ class completion {
     std::optional<upstream_verdict> retrying;  // the failure that caused this attempt
     for (;;) {
       ++budget_.attempts;
+      // While the upstream's firewall blocks us, no request reaches it but the breaker's probe.
+      const auto admission = app_.breaker().admit(std::chrono::steady_clock::now());
+      if (!admission.allowed) co_return co_await fail(breaker_refusal(admission.retry_after));
+      probe_ = admission.probe;
+      answered_ = false;
       // A token being minted now (the re-mint after a 401, shared by every request that saw
       // the dead token) is worth a short wait; a pool that is only resting is not.
       auto lease = co_await app_.tokens().acquire_within(remint_wait);
@@ -124,6 +168,7 @@ class completion {
         // A retry that found no token answers with the failure that caused it (a 429 on every
         // token is the upstream's rate limit, not an empty pool) — except after a 401, whose
         // own failure was only that the fresh token did not arrive.
+        report_to_breaker(app_.breaker(), std::chrono::steady_clock::now(), probe_, false, nullptr);
         if (retrying && retrying->token != lease_outcome::unauthorized) {
           co_return co_await fail(retrying->error);
         }
@@ -143,6 +188,8 @@ class completion {
           verdict = judge_stream_error(err->error, budget_, s.went_silent);
         }
       }
+      report_to_breaker(app_.breaker(), std::chrono::steady_clock::now(), probe_, answered_,
+                        verdict ? &*verdict : nullptr);
       if (verdict) {
         app_.tokens().release(*lease, verdict->token,
                               verdict->token_retry_after_seconds
@@ -219,6 +266,7 @@ class completion {
       verdict = judge_transport_failure(ec == beast::error::timeout, budget_);
       co_return;
     }
+    answered_ = true;
     const unsigned status = s.connection->status();
     if (status == 200) co_return;
 
@@ -259,6 +307,20 @@ class completion {
     std::string out;
     bool over = false;
     bool clean = false;
+    auto alive = std::make_shared<keepalive>(ex_.stream.get_executor());
+    if (app_.cfg().sse_keepalive.count() > 0) {
+      asio::co_spawn(ex_.stream.get_executor(),
+                     keep_client_alive(ex_.stream, alive, app_.cfg().sse_keepalive),
+                     asio::detached);
+    }
+    // However the relay ends, the keep-alive writer stops before the exchange can go away.
+    struct stop_keepalive {
+      keepalive& k;
+      ~stop_keepalive() {
+        k.over = true;
+        k.timer.cancel();
+      }
+    } stop{*alive};
     for (;;) {
       for (const auto& o : s.pending) {
         switch (o.what) {
@@ -291,8 +353,14 @@ class completion {
       }
       if (over) wire += "0\r\n\r\n";  // the last chunk: the response is complete
       if (!wire.empty()) {
+        while (alive->writing) co_await alive->write_done.async_wait(nothrow_awaitable);
+        alive->relay_writing = true;
+        ex_.stream.expires_after(client_write_timeout);
         auto [wec, wn] = co_await asio::async_write(ex_.stream, asio::buffer(wire),
                                                     nothrow_awaitable);
+        ex_.stream.expires_never();
+        alive->relay_writing = false;
+        alive->last_write = std::chrono::steady_clock::now();
         wire.clear();
         if (wec) co_return false;  // the client went away; the caller closes the upstream
       }
@@ -335,6 +403,8 @@ class completion {
   completion_meta meta_;
   attempt_budget budget_;
   std::shared_ptr<client_watch> watch_;
+  bool probe_ = false;     // this attempt is the WAF breaker's probe
+  bool answered_ = false;  // this attempt got an HTTP answer from the upstream
   std::size_t prompt_bytes_ = 0;
   std::size_t content_bytes_ = 0;
 };
@@ -343,6 +413,13 @@ class completion {
 
 awaitable<bool> serve_chat_completion(app& a, exchange& ex, const chat_request& request,
                                       const resolved_model& model) {
+  if (!a.begin_completion()) {
+    co_return co_await send(ex, error_response(ex, a.cfg(), make_error(errc::too_many_streams)));
+  }
+  struct end_completion {
+    app& a;
+    ~end_completion() { a.end_completion(); }
+  } counted{a};
   completion c(a, ex, request, model);
   co_return co_await c.run();
 }

@@ -1,5 +1,9 @@
 #include "server/http_server.hpp"
 
+#include <memory>
+#include <optional>
+#include <tuple>
+
 namespace zai::server {
 namespace {
 
@@ -28,6 +32,44 @@ awaitable<void> drain_before_close(beast::tcp_stream& stream) {
     drained += n;
   }
 }
+
+// Why a request read failed, as the client's error; nullopt when there is no one to answer (the
+// client left or went quiet between requests).
+std::optional<api_error> refusal_for(const error_code& ec) {
+  if (ec == http::error::header_limit) return make_error(errc::headers_too_large);
+  if (ec == http::error::body_limit) return make_error(errc::request_too_large);
+  if (ec == beast::error::timeout) return make_error(errc::request_timeout);
+  if (is_quiet_disconnect(ec) || ec == http::error::partial_message) return std::nullopt;
+  return make_error(errc::invalid_request, "Malformed HTTP request.");
+}
+
+// Reads the request body within `limit`. A tcp_stream deadline would close the socket, leaving
+// no way to answer; this one only cancels the read, so the client still gets its 408.
+awaitable<std::tuple<error_code, std::size_t>> read_body_within(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer,
+    http::request_parser<http::string_body>& parser, std::chrono::milliseconds limit) {
+  stream.expires_never();
+  asio::steady_timer deadline(stream.get_executor(), limit);
+  // The timer's handler may already be queued when the read completes: `armed` tells it the
+  // read it was meant to stop is over.
+  auto armed = std::make_shared<bool>(true);
+  auto fired = std::make_shared<bool>(false);
+  deadline.async_wait([&stream, armed, fired](const error_code& ec) {
+    if (ec || !*armed) return;
+    *fired = true;
+    error_code ignored;
+    stream.socket().cancel(ignored);
+  });
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, nothrow_awaitable);
+  *armed = false;
+  deadline.cancel();
+  if (*fired) ec = beast::error::timeout;
+  co_return std::tuple{ec, n};
+}
+
+// How many over-capacity connections may be waiting for their 503 at once; past that they are
+// closed at once, so refusing never costs more than this many descriptors.
+constexpr std::size_t max_turning_away = 256;
 
 }  // namespace
 
@@ -77,8 +119,14 @@ awaitable<void> http_server::accept_loop() {
       continue;
     }
     if (connections_.size() >= limits_.max_connections) {
-      error_code ignored;
-      socket.close(ignored);
+      // Accepting and answering keeps the backlog from growing while we are full, and tells
+      // the client when to come back instead of leaving it to time out.
+      if (turning_away_ < max_turning_away) {
+        asio::co_spawn(io_, turn_away(std::move(socket)), asio::detached);
+      } else {
+        error_code ignored;
+        socket.close(ignored);
+      }
       continue;
     }
     asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
@@ -104,52 +152,22 @@ awaitable<void> http_server::serve(tcp::socket socket) {
     first = false;
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, nothrow_awaitable);
     self->busy = true;
-
-    http::status refusal = http::status::ok;
-    std::string_view why;
-    if (hec == http::error::header_limit) {
-      refusal = http::status::request_header_fields_too_large;
-      why = "Request headers are too large.";
-    } else if (hec == http::error::body_limit) {
-      refusal = http::status::payload_too_large;
-      why = "Request body is too large.";
-    } else if (hec) {
-      if (!is_quiet_disconnect(hec) && hec != http::error::partial_message) {
-        refusal = http::status::bad_request;
-        why = "Malformed HTTP request.";
-      } else {
-        break;
-      }
+    if (hec) {
+      // Headers that do not arrive in time (an idle keep-alive connection, a slowloris) get
+      // no answer: the connection is just closed.
+      if (hec == beast::error::timeout) break;
+      if (auto why = refusal_for(hec)) co_await refuse(stream, *why, &*self);
+      break;
     }
 
-    if (refusal == http::status::ok) {
-      if (parser.get()[http::field::expect] == "100-continue") {
-        http::response<http::empty_body> go_on(http::status::continue_, 11);
-        auto [cec, cn] = co_await http::async_write(stream, go_on, nothrow_awaitable);
-        if (cec) break;
-      }
-      stream.expires_after(limits_.body_timeout);
-      auto [bec, bn] = co_await http::async_read(stream, buffer, parser, nothrow_awaitable);
-      if (bec == http::error::body_limit) {
-        refusal = http::status::payload_too_large;
-        why = "Request body is too large.";
-      } else if (bec == beast::error::timeout) {
-        refusal = http::status::request_timeout;
-        why = "Request body was not received in time.";
-      } else if (bec) {
-        break;
-      }
+    if (parser.get()[http::field::expect] == "100-continue") {
+      http::response<http::empty_body> go_on(http::status::continue_, 11);
+      auto [cec, cn] = co_await http::async_write(stream, go_on, nothrow_awaitable);
+      if (cec) break;
     }
-
-    if (refusal != http::status::ok) {
-      // The stream may hold unread body bytes: answer and close rather than resynchronise.
-      auto response = refuse_(refusal, why);
-      response.keep_alive(false);
-      response.prepare_payload();
-      stream.expires_after(limits_.body_timeout);
-      auto [wec, wn] = co_await http::async_write(stream, response, nothrow_awaitable);
-      self->busy = false;  // a shutdown may close the socket under the drain
-      if (!wec) co_await drain_before_close(stream);
+    auto [bec, bn] = co_await read_body_within(stream, buffer, parser, limits_.body_timeout);
+    if (bec) {
+      if (auto why = refusal_for(bec)) co_await refuse(stream, *why, &*self);
       break;
     }
 
@@ -165,6 +183,29 @@ awaitable<void> http_server::serve(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
   connections_.erase(self);
+}
+
+// The stream may hold unread body bytes: answer and close rather than resynchronise.
+awaitable<void> http_server::refuse(beast::tcp_stream& stream, const api_error& why,
+                                    connection* self) {
+  auto response = refuse_(why);
+  response.keep_alive(false);
+  response.prepare_payload();
+  stream.expires_after(limits_.body_timeout);
+  auto [ec, n] = co_await http::async_write(stream, response, nothrow_awaitable);
+  if (self) self->busy = false;  // a shutdown may close the socket under the drain
+  if (!ec) co_await drain_before_close(stream);
+}
+
+// A connection over MAX_CONNECTIONS: a 503 with Retry-After, written without reading the
+// request (the client reads it once its request is sent), then a short drain and close.
+awaitable<void> http_server::turn_away(tcp::socket socket) {
+  ++turning_away_;
+  beast::tcp_stream stream(std::move(socket));
+  co_await refuse(stream, make_error(errc::overloaded));
+  error_code ignored;
+  stream.socket().close(ignored);
+  --turning_away_;
 }
 
 }  // namespace zai::server

@@ -9,12 +9,13 @@
 #include <list>
 #include <string>
 
+#include "core/error.hpp"
 #include "server/net.hpp"
 
 namespace zai::server {
 
 struct server_limits {
-  std::chrono::milliseconds header_timeout{15'000};  // whole header must arrive within this
+  std::chrono::milliseconds header_timeout{30'000};  // whole header must arrive within this
   std::chrono::milliseconds body_timeout{30'000};
   std::chrono::milliseconds keep_alive_idle{60'000};
   std::size_t max_header_bytes = 16 * 1024;
@@ -40,9 +41,8 @@ struct exchange {
 // Returns false when the connection must not be reused (stream cut, client gone, error).
 using request_handler = std::function<awaitable<bool>(exchange&)>;
 
-// Answers a request the server refuses before any handler runs (413, 400, 431, 503).
-using refusal_writer =
-    std::function<http::response<http::string_body>(http::status, std::string_view message)>;
+// Answers a request the server refuses before any handler runs (400, 408, 413, 431, 503).
+using refusal_writer = std::function<http::response<http::string_body>(const api_error&)>;
 
 class http_server {
  public:
@@ -65,6 +65,9 @@ class http_server {
 
   awaitable<void> accept_loop();
   awaitable<void> serve(tcp::socket socket);
+  awaitable<void> turn_away(tcp::socket socket);
+  awaitable<void> refuse(beast::tcp_stream& stream, const api_error& why,
+                         connection* self = nullptr);
 
   asio::io_context& io_;
   server_limits limits_;
@@ -74,6 +77,7 @@ class http_server {
   unsigned short port_ = 0;
   bool stopping_ = false;
   std::list<connection> connections_;
+  std::size_t turning_away_ = 0;  // over-capacity connections being answered 503
 };
 
 }  // namespace zai::server

@@ -1,6 +1,8 @@
 // zai-proxy: reads the configuration once (environment and flags), starts the token pool and the
 // HTTP server on one executor, and on SIGTERM/SIGINT stops accepting, lets requests in flight
 // finish within the grace period, then exits 0.
+#include <sys/resource.h>
+
 #include <boost/asio/signal_set.hpp>
 
 #include <cstdio>
@@ -8,6 +10,7 @@
 #include <fstream>
 
 #include "core/config.hpp"
+#include "core/front_door.hpp"
 #include "server/app.hpp"
 #include "server/health_probe.hpp"
 #include "server/log.hpp"
@@ -30,6 +33,24 @@ std::optional<std::string> read_text_file(std::string_view path) {
   std::ifstream in{std::string(path), std::ios::binary};
   if (!in) return std::nullopt;
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Each streamed completion holds two descriptors (client and upstream). The soft limit is often
+// 1024 while the hard one is far higher; raise it, and say so if MAX_CONNECTIONS still cannot fit.
+void raise_descriptor_limit(const config& cfg) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  const auto needed = 2 * static_cast<rlim_t>(cfg.max_connections) + 64;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+    log_event("warn", "descriptor_limit",
+              {{"limit", std::to_string(lim.rlim_cur)}, {"wanted", std::to_string(needed)},
+               {"hint", "raise ulimit -n or lower MAX_CONNECTIONS"}});
+  }
 }
 
 awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
@@ -70,23 +91,25 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   app a(io, cfg);
 
+  raise_descriptor_limit(cfg);
+
   server_limits limits;
   limits.max_body_bytes = cfg.max_body_bytes;
+  limits.max_header_bytes = cfg.max_header_bytes;
   limits.header_timeout = cfg.request_header_timeout;
   limits.body_timeout = cfg.request_body_timeout;
+  limits.keep_alive_idle = cfg.keep_alive_timeout;
+  limits.max_connections = cfg.max_connections;
   http_server server(
       io, limits, [&a](exchange& ex) { return a.handle(ex); },
-      [](http::status status, std::string_view message) {
-        // Refusals before routing (oversized, malformed or slow requests) still speak OpenAI.
-        const auto e = make_error(status == http::status::payload_too_large
-                                      ? errc::request_too_large
-                                      : errc::invalid_request,
-                                  std::string(message));
-        http::response<http::string_body> r(status, 11);
+      [&cfg](const api_error& e) {
+        // Refusals before routing (oversized, malformed, slow or too many) still speak OpenAI.
+        plain_response answer = error_answer(e, "", cfg);
+        http::response<http::string_body> r(static_cast<http::status>(answer.status), 11);
         r.set(http::field::server, "zai-proxy");
         r.set(http::field::content_type, "application/json");
-        r.set(http::field::access_control_allow_origin, "*");
-        r.body() = error_body(e);
+        for (const auto& [name, value] : answer.headers) r.set(name, value);
+        r.body() = std::move(answer.body);
         return r;
       });
 

@@ -37,7 +37,7 @@ awaitable<bool> app::handle(exchange& ex) {
     const auto& req = ex.request;
     const front_request front{sv(req.method_string()), sv(req.target()),
                               sv(req[http::field::authorization]), sv(req[http::field::origin])};
-    if (auto answer = answer_front_door(front, cfg_, {tokens_.stats(), fe_version_})) {
+    if (auto answer = answer_front_door(front, cfg_, status())) {
       co_return co_await send(ex, to_beast(ex, std::move(*answer)));
     }
 

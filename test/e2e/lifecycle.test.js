@@ -159,7 +159,7 @@ describe('logs', nativeOnly('the access log is the native server\'s stderr'), ()
     const requests = logs.map((l) => JSON.parse(l)).filter((l) => l.event === 'request');
     // Two completions, the 405 one, the bad key, the models list, plus the harness's /health polls.
     const chat = requests.filter((l) => l.path === '/v1/chat/completions');
-    assert.deepEqual(chat.map((l) => l.status), ['200', '200', '502', '401']);
+    assert.deepEqual(chat.map((l) => l.status), ['200', '200', '503', '401']);
     for (const l of chat) {
       for (const k of ['method', 'path', 'status', 'model', 'pool_slot', 'latency_ms', 'ttfb_ms']) assert.ok(k in l, k);
     }
