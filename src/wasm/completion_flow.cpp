@@ -51,6 +51,12 @@ action completion_flow::next(double now_ms, record_writer& out) {
 
 action completion_flow::acquire(double now_ms, record_writer& out) {
   if (!attempt_counted_) {
+    // While the upstream's firewall blocks us, no request reaches it but the breaker's probe.
+    const auto admission = gateway_.breaker().admit(pool_time(now_ms));
+    if (!admission.allowed) return fail(breaker_refusal(admission.retry_after), now_ms, out);
+    probe_ = admission.probe;
+    answered_ = false;
+    reported_ = false;
     attempt_counted_ = true;
     ++budget_.attempts;
     wait_until_ms_ = now_ms + remint_wait_ms;
@@ -71,6 +77,7 @@ action completion_flow::acquire(double now_ms, record_writer& out) {
     out.add(static_cast<std::int64_t>(wait_until_ms_ - now_ms));
     return action::wait_token;
   }
+  report(nullptr, now_ms);
   // A retry that found no token answers with the failure that caused it, except after a 401,
   // whose own failure was only that the fresh token did not arrive.
   if (retrying_ && retrying_->token != lease_outcome::unauthorized) {
@@ -119,6 +126,7 @@ action completion_flow::on_response(unsigned status, std::string_view content_ty
                                     double now_ms, record_writer& out) {
   out.clear();
   if (state_ != state::fetching) return next(now_ms, out);
+  answered_ = true;
   if (status == 200) {
     state_ = state::opening;
     translator_.emplace();
@@ -138,6 +146,7 @@ action completion_flow::on_failure(bool timed_out, double now_ms, record_writer&
 }
 
 action completion_flow::judge(upstream_verdict v, double now_ms, record_writer& out) {
+  report(&v, now_ms);
   release(v.token, v.token_retry_after_seconds, now_ms);
   if (v.refresh_fe_version) gateway_.refresh_fe_version(now_ms);
   if (v.retry) {
@@ -173,6 +182,7 @@ action completion_flow::after_input(double now_ms, record_writer& out) {
   if (err && !has_text(pending_)) {
     return judge(judge_stream_error(err->error, budget_, went_silent_), now_ms, out);
   }
+  report(nullptr, now_ms);
   if (!request_.stream) {
     state_ = state::collecting;
     return collect(now_ms, out);
@@ -272,7 +282,14 @@ void completion_flow::release(lease_outcome outcome, std::optional<int> retry_af
   lease_.reset();
 }
 
+void completion_flow::report(upstream_verdict* verdict, double now_ms) {
+  if (reported_) return;
+  reported_ = true;
+  report_to_breaker(gateway_.breaker(), pool_time(now_ms), probe_, answered_, verdict);
+}
+
 void completion_flow::abandon(double now_ms) {
+  report(nullptr, now_ms);
   release(lease_outcome::ok, std::nullopt, now_ms);
   state_ = state::over;
 }

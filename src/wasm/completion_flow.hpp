@@ -61,6 +61,8 @@ class completion_flow {
   action pump(double now_ms, record_writer& out);
   action collect(double now_ms, record_writer& out);
   action fail(const api_error& e, double now_ms, record_writer& out);
+  // Tells the WAF breaker how this attempt ended, once (see report_to_breaker).
+  void report(upstream_verdict* verdict, double now_ms);
   void release(lease_outcome outcome, std::optional<int> retry_after_seconds, double now_ms);
   token_usage final_usage() const;
 
@@ -72,6 +74,9 @@ class completion_flow {
   attempt_budget budget_;
   state state_ = state::acquiring;
   bool attempt_counted_ = false;  // this attempt's ++attempts is done (a token wait repeats acquire)
+  bool probe_ = false;     // this attempt is the WAF breaker's probe
+  bool answered_ = false;  // this attempt got an HTTP answer from the upstream
+  bool reported_ = true;   // the breaker has heard how this attempt ended
   double wait_until_ms_ = 0;
   std::optional<upstream_verdict> retrying_;  // the failure that caused this attempt
   std::optional<token_lease> lease_;

@@ -32,7 +32,7 @@ void write_response(const plain_response& r, record_writer& out) {
 }
 
 gateway::gateway(config cfg, std::uint64_t seed)
-    : cfg_(std::move(cfg)), pool_(pool_options(cfg_)), ids_(seed) {
+    : cfg_(std::move(cfg)), pool_(pool_options(cfg_)), breaker_(breaker_options(cfg_)), ids_(seed) {
   fe_version_ = cfg_.zai_fe_version.empty() ? cfg_.zai_fe_version_fallback : cfg_.zai_fe_version;
 }
 
@@ -98,7 +98,9 @@ int gateway::begin(const front_request& request, std::string_view body, bool bod
                    out);
     return 0;
   }
-  if (auto answer = answer_front_door(request, cfg_, {pool_.stats(pool_time(now_ms)), fe_version_})) {
+  if (auto answer = answer_front_door(request, cfg_,
+                                        {pool_.stats(pool_time(now_ms)), fe_version_,
+                                         describe_breaker(breaker_, pool_time(now_ms))})) {
     write_response(*answer, out);
     return 0;
   }

@@ -37,6 +37,7 @@ class gateway {
 
   const config& cfg() const { return cfg_; }
   token_pool& pool() { return pool_; }
+  waf_breaker& breaker() { return breaker_; }
   const std::string& fe_version() const { return fe_version_; }
 
   // Upstream requests due now, appended to `out` as jobs: [kind ("mint" | "scrape"), slot,
@@ -64,6 +65,7 @@ class gateway {
  private:
   config cfg_;
   token_pool pool_;
+  waf_breaker breaker_;  // per isolate: each isolate learns of a block on its own
   std::string fe_version_;
   bool scraping_ = false;
   double next_scrape_ms_ = 0;  // 0: scrape at the first housekeeping (when not configured)
