@@ -123,7 +123,7 @@ describe('MAX_CONNECTIONS', nativeOnly('the Worker has no connections of its own
   });
 });
 
-describe('MAX_CONCURRENT_STREAMS', nativeOnly('the Worker runs one completion per request isolate-wide without a cap'), () => {
+describe('MAX_CONCURRENT_STREAMS', nativeOnly('the Worker has no cap on completions in flight; the platform scales isolates instead'), () => {
   const stack = useStack({
     fake: { max_inflight_per_user: 0 }, env: { MAX_CONCURRENT_STREAMS: '1' },
   });
