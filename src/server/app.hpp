@@ -71,6 +71,7 @@ class app {
   awaitable<bool> handle(exchange& ex);
 
  private:
+  awaitable<bool> answer(exchange& ex);  // handle() without the access log and the catch
   awaitable<void> fe_version_loop();
   awaitable<void> scrape_fe_version_once();
   awaitable<std::optional<guest_token>> mint_guest();

@@ -33,24 +33,44 @@ void log_access(const exchange& ex) {
 }  // namespace
 
 awaitable<bool> app::handle(exchange& ex) {
-  const bool keep = co_await [&]() -> awaitable<bool> {
-    const auto& req = ex.request;
-    const front_request front{sv(req.method_string()), sv(req.target()),
-                              sv(req[http::field::authorization]), sv(req[http::field::origin])};
-    if (auto answer = answer_front_door(front, cfg_, status())) {
-      co_return co_await send(ex, to_beast(ex, std::move(*answer)));
+  // Exceptions are not part of the data path (every expected failure is an error code or an
+  // api_error); one that escapes anyway (a bug, or memory running out) is caught once, here:
+  // the client gets a 500 error object if nothing was sent yet, and never a stack trace.
+  bool keep = false;
+  bool crashed = false;
+  try {
+    keep = co_await answer(ex);
+  } catch (const std::exception& e) {
+    crashed = true;
+    log_event("error", "request_failed", {{"what", e.what()}});
+  }
+  if (crashed) {
+    keep = false;
+    if (ex.status == 0) {
+      auto r = error_response(ex, cfg_, make_error(errc::internal));
+      r.keep_alive(false);
+      co_await send(ex, std::move(r));
     }
-
-    // POST /v1/chat/completions
-    auto parsed = parse_chat_request(req.body());
-    if (!parsed) co_return co_await send(ex, error_response(ex, cfg_, parsed.error()));
-    ex.model = parsed->model;
-    const auto model = resolve_model(cfg_.models, parsed->model);
-    if (!model) co_return co_await send(ex, error_response(ex, cfg_, model.error()));
-    co_return co_await serve_chat_completion(*this, ex, *parsed, *model);
-  }();
+  }
   log_access(ex);
   co_return keep;
+}
+
+awaitable<bool> app::answer(exchange& ex) {
+  const auto& req = ex.request;
+  const front_request front{sv(req.method_string()), sv(req.target()),
+                            sv(req[http::field::authorization]), sv(req[http::field::origin])};
+  if (auto answer = answer_front_door(front, cfg_, status())) {
+    co_return co_await send(ex, to_beast(ex, std::move(*answer)));
+  }
+
+  // POST /v1/chat/completions
+  auto parsed = parse_chat_request(req.body());
+  if (!parsed) co_return co_await send(ex, error_response(ex, cfg_, parsed.error()));
+  ex.model = parsed->model;
+  const auto model = resolve_model(cfg_.models, parsed->model);
+  if (!model) co_return co_await send(ex, error_response(ex, cfg_, model.error()));
+  co_return co_await serve_chat_completion(*this, ex, *parsed, *model);
 }
 
 }  // namespace zai::server
