@@ -348,6 +348,17 @@ export function assertOpenAIError(res, status, code) {
   return e;
 }
 
+// After a fault: nothing is left open upstream (no request or stream the fake still serves) and,
+// unless the fault rightly rests the pool, the proxy answers the next request normally.
+export async function assertRecovered(stack, { serves = true } = {}) {
+  await stack.ctl.waitFor({ open_streams: 0, open_requests: 0 });
+  if (!serves) return;
+  const r = await post(stack.proxy, '/v1/chat/completions',
+    { model: 'glm-4.7', messages: [{ role: 'user', content: 'next' }] });
+  assert.equal(r.status, 200, `the request after the fault: ${r.text}`);
+  assert.equal(r.json.choices[0].message.content, 'You said: next');
+}
+
 // A stack for the enclosing describe(): started before its first test, stopped (exit code 0 and
 // secret-free logs asserted) after its last. The returned object fills in once started.
 export function useStack(options) {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import {
-  assertOpenAIError, bearerOf, drain, get, jwtPayload, post, sseEvents, summarize, useStack,
+  assertOpenAIError, assertRecovered, bearerOf, drain, get, jwtPayload, post, sseEvents, summarize,
+  useStack,
 } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
@@ -36,7 +37,10 @@ describe('on a one-token stack', () => {
   const stack = useStack({
     fake: { max_inflight_per_user: 0 }, env: { ZAI_MODELS: '{"ghost-model":"ghost-upstream"}' },
   });
-  afterEach(() => stack.ctl.reset());
+  afterEach(async () => {
+    await stack.ctl.reset();
+    await assertRecovered(stack);
+  });
 
   describe('upstream 401: the guest token died mid-life', () => {
 
@@ -270,6 +274,8 @@ describe('on a one-token stack', () => {
 
 describe('upstream 429', () => {
   const stack = useStack({ env: { TOKEN_POOL_SIZE: '3' } });
+  // Resting tokens are the point here: only check that nothing is left open upstream.
+  afterEach(() => assertRecovered(stack, { serves: false }));
 
   test('is retried on another token', async () => {
     // Retry-After 60: the limited token stays out for the rest of this describe.
@@ -308,6 +314,7 @@ describe('upstream 429', () => {
 
 describe('upstream 500', () => {
   const stack = useStack({ env: { TOKEN_POOL_SIZE: '2' } });
+  afterEach(() => assertRecovered(stack));
 
   test('once: retried, and the client gets the answer', async () => {
     await stack.ctl.script({ http: 500 });
@@ -332,6 +339,7 @@ describe('upstream 500', () => {
 
 describe('a truncated upstream stream', () => {
   const stack = useStack({ env: { TOKEN_POOL_SIZE: '2' } });
+  afterEach(() => assertRecovered(stack));
   const first = 'This part arrives before the cut and is long enough to be sent.';
   const cut = (transport) => ({
     events: [{ delta_content: first, phase: 'answer' }, { delta_content: 'And a bit more', phase: 'answer' },
@@ -382,6 +390,7 @@ describe('a truncated upstream stream', () => {
 
 describe('transport faults and timeouts', () => {
   const stack = useStack({ env: { UPSTREAM_FIRST_BYTE_TIMEOUT_MS: '300', UPSTREAM_IDLE_TIMEOUT_MS: '300' } });
+  afterEach(() => assertRecovered(stack));
   const stalledAfterFirst = {
     events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
       { delta_content: ' Never sent.', phase: 'answer' }],
