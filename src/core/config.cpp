@@ -75,6 +75,18 @@ std::string set_int(Int& out, std::string_view v, std::uint64_t max, std::string
   return {};
 }
 
+// A size or a cap: `what` names the unit ("a byte count", "an integer") in the error.
+std::string set_count(std::size_t& out, std::string_view v, std::uint64_t min, std::uint64_t max,
+                      std::string_view what) {
+  const auto n = parse_uint(v, max);
+  if (!n || *n < min) {
+    return "expected " + std::string(what) + " from " + std::to_string(min) + " to " +
+           std::to_string(max);
+  }
+  out = static_cast<std::size_t>(*n);
+  return {};
+}
+
 std::string set_ms(std::chrono::milliseconds& out, std::string_view v) {
   const auto n = parse_uint(v, 3'600'000);
   if (!n || *n == 0) return "expected milliseconds from 1 to 3600000";
@@ -149,10 +161,7 @@ constexpr option options[] = {
     {{"MAX_BODY_BYTES", "<int>", "4194304", "Largest accepted request body; larger gets 413."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {
-       const auto n = parse_uint(v, std::uint64_t(1) << 30);
-       if (!n || *n < 1) return std::string("expected a byte count from 1 to 1073741824");
-       c.max_body_bytes = static_cast<std::size_t>(*n);
-       return std::string();
+       return set_count(c.max_body_bytes, v, 1, std::uint64_t(1) << 30, "a byte count");
      }},
     {{"REQUEST_HEADER_TIMEOUT_MS", "<ms>", "30000", "Time allowed to receive a request's headers."},
      plain,
@@ -167,10 +176,7 @@ constexpr option options[] = {
     {{"MAX_HEADER_BYTES", "<int>", "16384", "Largest accepted request header block; larger gets 431."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {
-       const auto n = parse_uint(v, 1024 * 1024);
-       if (!n || *n < 1024) return std::string("expected a byte count from 1024 to 1048576");
-       c.max_header_bytes = static_cast<std::size_t>(*n);
-       return std::string();
+       return set_count(c.max_header_bytes, v, 1024, 1024 * 1024, "a byte count");
      }},
     {{"KEEP_ALIVE_TIMEOUT_MS", "<ms>", "60000",
       "How long an idle client connection is kept open between requests."},
@@ -182,19 +188,13 @@ constexpr option options[] = {
       "Client connections open at once; more are answered 503 with Retry-After and closed."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {
-       const auto n = parse_uint(v, 1'000'000);
-       if (!n || *n < 1) return std::string("expected an integer from 1 to 1000000");
-       c.max_connections = static_cast<std::size_t>(*n);
-       return std::string();
+       return set_count(c.max_connections, v, 1, 1'000'000, "an integer");
      }},
     {{"MAX_CONCURRENT_STREAMS", "<int>", "4096",
       "Chat completions (streamed or not) in flight at once; more get 429 with Retry-After."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {
-       const auto n = parse_uint(v, 1'000'000);
-       if (!n || *n < 1) return std::string("expected an integer from 1 to 1000000");
-       c.max_concurrent_streams = static_cast<std::size_t>(*n);
-       return std::string();
+       return set_count(c.max_concurrent_streams, v, 1, 1'000'000, "an integer");
      }},
     {{"TOKEN_POOL_SIZE", "<int>", "5",
       "Guest tokens kept ready; 0 makes chat completions fail with 503."},
