@@ -106,6 +106,7 @@ ZAI_EXPORT("zai_settings") int zai_settings() {
   output.add(static_cast<std::int64_t>(c.upstream_first_byte_timeout.count()));
   output.add(static_cast<std::int64_t>(c.upstream_idle_timeout.count()));
   output.add(static_cast<std::int64_t>(c.max_body_bytes));
+  output.add(static_cast<std::int64_t>(c.sse_keepalive.count()));
   return 0;
 }
 

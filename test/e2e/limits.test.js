@@ -154,7 +154,7 @@ describe('MAX_CONCURRENT_STREAMS', nativeOnly('the Worker has no cap on completi
 const LONG_ANSWER = 'The quick brown fox jumps over the lazy dog. '.repeat(3);
 const longAnswer = { answer_text: LONG_ANSWER, answer_pieces: 9, stall_after_events: 6 };
 
-describe('SSE keep-alive comments', nativeOnly('the Worker sends no keep-alive comments'), () => {
+describe('SSE keep-alive comments', () => {
   const stack = useStack({ fake: { max_inflight_per_user: 0 }, env: { SSE_KEEPALIVE_MS: '100' } });
 
   test('a silent upstream mid-stream gets comment lines; clients see the same answer', async () => {
@@ -188,7 +188,7 @@ describe('SSE keep-alive comments', nativeOnly('the Worker sends no keep-alive c
   });
 });
 
-describe('SSE keep-alive comments turned off', nativeOnly('the Worker sends no keep-alive comments'), () => {
+describe('SSE keep-alive comments turned off', () => {
   const stack = useStack({ fake: { max_inflight_per_user: 0 }, env: { SSE_KEEPALIVE_MS: '0' } });
 
   test('SSE_KEEPALIVE_MS=0 sends none, even through a long gap', async () => {

@@ -77,8 +77,9 @@ export class Core {
       return;
     }
     this.call('zai_settings');
-    const [firstByte, idle, maxBody] = this.fields().map((f) => Number(text(f)));
-    this.settings = { firstByteMs: firstByte, idleMs: idle, maxBodyBytes: maxBody };
+    const [firstByte, idle, maxBody, keepAlive] = this.fields().map((f) => Number(text(f)));
+    this.settings = { firstByteMs: firstByte, idleMs: idle, maxBodyBytes: maxBody,
+                      keepAliveMs: keepAlive };
   }
 
   call(name, ...args) {

@@ -132,6 +132,7 @@ async function readLimited(response, limit) {
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
+const KEEP_ALIVE_COMMENT = new TextEncoder().encode(': keep-alive\n\n');
 
 // One completion: performs the actions the core asks for until it answers. Resolves `respond`
 // with the Response (whole, or the head of a stream whose body is then written here).
@@ -286,12 +287,18 @@ class Completion {
 
   // The next piece of the upstream body, or its end (a read error or UPSTREAM_IDLE_TIMEOUT_MS
   // of silence ends it too; the core decides what that means).
+  // While a streamed answer's upstream is silent, a comment line every SSE_KEEPALIVE_MS keeps the
+  // client's connection (and anything between) from dropping it as idle.
   async read() {
     const { c, h, upstream } = this;
     const timer = setTimeout(() => {
       upstream.silent = true;
       upstream.abort.abort();
     }, c.settings.idleMs);
+    const keepAlive = this.writer && c.settings.keepAliveMs > 0
+      ? setInterval(() => { this.writer.write(KEEP_ALIVE_COMMENT).catch(() => {}); },
+        c.settings.keepAliveMs)
+      : undefined;
     let piece;
     try {
       piece = await upstream.reader.read();
@@ -299,6 +306,7 @@ class Completion {
       piece = { done: true };
     } finally {
       clearTimeout(timer);
+      clearInterval(keepAlive);
     }
     if (piece.done) {
       this.upstream = undefined;
