@@ -68,11 +68,21 @@ awaitable<void> keep_client_alive(beast::tcp_stream& client, std::shared_ptr<kee
                                   std::chrono::milliseconds every) {
   // `: keep-alive\n\n` (14 bytes) as one HTTP chunk.
   static constexpr std::string_view comment = "e\r\n: keep-alive\n\n\r\n";
+  auto next = k->last_write + every;
   for (;;) {
-    k->timer.expires_at(k->last_write + every);
+    k->timer.expires_at(next);
     co_await k->timer.async_wait(nothrow_awaitable);
     if (k->over) co_return;
-    if (k->relay_writing || std::chrono::steady_clock::now() < k->last_write + every) continue;
+    const auto now = std::chrono::steady_clock::now();
+    // A relay write in progress (a slow client) counts as activity: look again an interval on.
+    if (k->relay_writing) {
+      next = now + every;
+      continue;
+    }
+    if (now < k->last_write + every) {
+      next = k->last_write + every;
+      continue;
+    }
     k->writing = true;
     client.expires_after(client_write_timeout);
     auto [ec, n] = co_await asio::async_write(client, asio::buffer(comment), nothrow_awaitable);
@@ -81,6 +91,7 @@ awaitable<void> keep_client_alive(beast::tcp_stream& client, std::shared_ptr<kee
     k->last_write = std::chrono::steady_clock::now();
     k->write_done.cancel();
     if (ec || k->over) co_return;
+    next = k->last_write + every;
   }
 }
 
