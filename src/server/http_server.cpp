@@ -172,7 +172,7 @@ awaitable<void> http_server::serve(tcp::socket socket) {
     }
 
     stream.expires_never();
-    exchange ex{stream, parser.release()};
+    exchange ex{.stream = stream, .request = parser.release()};
     ex.shutting_down = stopping_;
     ex.started = std::chrono::steady_clock::now();
     const bool keep = co_await handler_(ex);

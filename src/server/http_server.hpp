@@ -32,10 +32,10 @@ struct exchange {
 
   // Access-log fields, filled in by the handler.
   unsigned status = 0;
-  std::string model;
+  std::string model{};
   int pool_slot = -1;
-  std::chrono::steady_clock::time_point started;
-  std::chrono::steady_clock::time_point first_byte;
+  std::chrono::steady_clock::time_point started{};
+  std::chrono::steady_clock::time_point first_byte{};
 };
 
 // Returns false when the connection must not be reused (stream cut, client gone, error).
