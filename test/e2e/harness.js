@@ -241,6 +241,22 @@ export function get(proxy, pathname, options = {}) {
   return request(proxy, 'GET', pathname, options);
 }
 
+// Opens a streaming completion (for an upstream scripted to stall after its first event) and
+// reads the first relayed chunk, so the upstream stream is known to be open and stalled when it
+// returns. `abort()` makes the client leave; `first` is the text of that first chunk.
+export async function openStalledStream(proxy, body) {
+  const controller = new AbortController();
+  const res = await fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST', signal: controller.signal,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  const { value } = await reader.read();
+  return { first: new TextDecoder().decode(value), reader, abort: () => controller.abort() };
+}
+
 // Parses an SSE body into its data payloads (JSON objects, or the string '[DONE]').
 export function sseEvents(text) {
   return text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => {
