@@ -147,6 +147,41 @@ describe('garbage and oversize SSE events, and random byte splits', () => {
   }
 });
 
+describe('a stream that ends in an error chunk', nativeOnly('the client connection is the native server\'s'), () => {
+  const stack = useStack({});
+
+  // The response is complete (its last chunk was sent) and did not say `Connection: close`, so
+  // a client reuses the connection; closing it after the error would fail that client's next
+  // request (undici: "other side closed").
+  test('leaves the client\'s keep-alive connection usable for the next request', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body) => new Promise((resolve, reject) => {
+      const req = http.request(`${stack.proxy.url}/v1/chat/completions`, {
+        method: 'POST', agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (piece) => { text += piece; });
+        res.on('end', () => resolve({ res, text, socket: req.socket }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+    try {
+      await stack.ctl.script({ sample: 'S10' });
+      const failed = await send(helloStream);
+      assert.equal(summarize(sseEvents(failed.text)).errors.length, 1);
+      assert.notEqual(failed.res.headers.connection, 'close');
+      const next = await send(hello);
+      assert.equal(next.res.statusCode, 200);
+      assert.equal(next.socket, failed.socket, 'the next request went out on the same connection');
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
 // A loopback TCP gate in front of the fake that can be shut (connections refused) and opened
 // again on the same port.
 async function startGate(target) {
