@@ -147,7 +147,7 @@ describe('garbage and oversize SSE events, and random byte splits', () => {
   }
 });
 
-describe('a stream that ends in an error chunk', nativeOnly('the client connection is the native server\'s'), () => {
+describe('a stream that ends in an error chunk', () => {
   const stack = useStack({});
 
   // The response is complete (its last chunk was sent) and did not say `Connection: close`, so
