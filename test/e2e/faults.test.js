@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, test } from 'node:test';
 import { startFake } from '../fake-zai/server.js';
 import {
-  API_KEY, assertOpenAIError, fakeControl, get, nativeOnly, post, sseEvents, startProxy, summarize,
-  useStack, waitReady,
+  API_KEY, assertOpenAIError, fakeControl, get, nativeOnly, oversizeSseEvent, post, SSE_GARBAGE,
+  sseEvents, startProxy, summarize, useStack, waitReady,
 } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
@@ -20,20 +20,7 @@ const helloStream = { ...hello, stream: true };
 const answer = (text) => ({ delta_content: text, phase: 'answer' });
 const FIRST = 'A first piece that is long enough to be relayed at once.';
 
-// Lines a real SSE stream may carry and the proxy must step over: comments, other fields, data
-// that is not JSON, JSON that is not a completion event, events with no data.
-const GARBAGE = [
-  ': a comment line\n\n',
-  'data: this is not JSON at all\n\n',
-  'event: ping\nid: 7\nretry: 100\n\n',
-  'data: {"type":"chat:completion","data":\n\n',
-  'data: {"type":"something:else","data":{"delta_content":"not this","phase":"answer"}}\n\n',
-  'data: [1,2,3]\n\n',
-  '\n\n\n',
-  'data:\n\n',
-];
-// One event just over the proxy's 8 MiB bound on a single SSE event (sse_decoder).
-const OVERSIZE = `data: {"type":"chat:completion","data":{"delta_content":"${'x'.repeat((8 << 20) + 64)}","phase":"answer"}}\n\n`;
+const GARBAGE = SSE_GARBAGE;
 
 // The fake holds no upstream request or stream open, and the proxy only idle keep-alive
 // connections: one per request in flight at a time here, plus one that may still have been
@@ -97,7 +84,7 @@ describe('garbage and oversize SSE events, and random byte splits', () => {
   });
 
   test('an oversize event after content: the content, then an error chunk and no [DONE]', async () => {
-    await stack.ctl.script({ events: [answer(FIRST), OVERSIZE, answer(' Never.')], finish: true });
+    await stack.ctl.script({ events: [answer(FIRST), oversizeSseEvent(), answer(' Never.')], finish: true });
     const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
     assert.equal(r.status, 200);
     const events = sseEvents(r.text);
@@ -112,7 +99,7 @@ describe('garbage and oversize SSE events, and random byte splits', () => {
   });
 
   test('an oversize event, non-stream: a 502 without the partial answer', async () => {
-    await stack.ctl.script({ events: [answer(FIRST), OVERSIZE, answer(' Never.')], finish: true });
+    await stack.ctl.script({ events: [answer(FIRST), oversizeSseEvent(), answer(' Never.')], finish: true });
     const r = await post(stack.proxy, '/v1/chat/completions', hello);
     const e = assertOpenAIError(r, 502, 'upstream_error');
     assert.match(e.message, /oversized/);
@@ -120,7 +107,7 @@ describe('garbage and oversize SSE events, and random byte splits', () => {
   });
 
   test('an oversize event before any content is retried, and the client never notices', async () => {
-    await stack.ctl.script({ events: [OVERSIZE, answer(' Never.')], finish: true });
+    await stack.ctl.script({ events: [oversizeSseEvent(), answer(' Never.')], finish: true });
     const since = await stack.ctl.mark();
     const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
     const s = summarize(sseEvents(r.text));

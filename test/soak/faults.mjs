@@ -2,18 +2,11 @@
 // lane's model so concurrent lanes never take each other's scripts) and which outcomes a client
 // may honestly see for it. An outcome is one short string: `200 stop`, `502 upstream_blocked`,
 // `stream stop [DONE]`, `stream error upstream_timeout`; a wrong answer text adds ` wrong-text`.
+import { oversizeSseEvent, SSE_GARBAGE } from '../e2e/harness.js';
+import { prng } from '../fake-zai/transport.js';
 
-// A small seeded PRNG (mulberry32): the same seed replays the same faults in the same order.
-export function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The fake's seeded PRNG (mulberry32): the same seed replays the same faults in the same order.
+export { prng };
 
 // One generator per request, derived from the run's seed and the request's index, so a request's
 // fault does not depend on which lane happened to take it.
@@ -21,19 +14,7 @@ export const requestRng = (seed, index) => prng((seed ^ Math.imul(index + 1, 0x9
 
 const answer = (text) => ({ delta_content: text, phase: 'answer' });
 const FIRST = 'A first piece that is long enough to be relayed at once.';
-const GARBAGE = [
-  ': a comment line\n\n',
-  'data: this is not JSON at all\n\n',
-  'event: ping\nid: 7\nretry: 100\n\n',
-  'data: {"type":"chat:completion","data":\n\n',
-  'data: {"type":"something:else","data":{"x":1}}\n\n',
-  'data: [1,2,3]\n\n',
-  '\n\n',
-  'data:\n\n',
-];
-// One event just over the proxy's 8 MiB bound (sse_decoder::default_max_event_bytes). Built once:
-// every oversize fault sends the same bytes.
-export const OVERSIZE_EVENT = `data: {"type":"chat:completion","data":{"delta_content":"${'x'.repeat((8 << 20) + 64)}","phase":"answer"}}\n\n`;
+const GARBAGE = SSE_GARBAGE;
 
 // The default generator's answer for a prompt (answer_prefix + the last user message).
 const echo = (prompt) => `You said: ${prompt}`;
@@ -79,7 +60,7 @@ export const FAULTS = {
   },
   'oversize-event': {
     weight: 1, shared: true,
-    script: (model) => ({ match: { model }, finish: true, events: [answer(FIRST), OVERSIZE_EVENT, answer(' Never.')] }),
+    script: (model) => ({ match: { model }, finish: true, events: [answer(FIRST), oversizeSseEvent(), answer(' Never.')] }),
     expect: () => failsMidStream('upstream_error', 502, FIRST),
   },
   'http-401-once': { weight: 3, script: (model) => ({ match: { model }, http: 401 }), expect: (p) => ok(echo(p)) },
