@@ -3,7 +3,7 @@ BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-asan test-worker wasm test-container bench bench-smoke clean
+.PHONY: all deps build run demo test test-asan test-worker wasm test-container bench bench-smoke soak soak-smoke clean
 
 all: build
 
@@ -56,6 +56,20 @@ bench-smoke: build
 	scripts/install-deps.sh --bench
 	$(BUILD)/bench/core_bench --benchmark_min_time=0.01
 	bench/load.sh --tiny
+
+# A bounded soak: the release proxy against the fake Z.AI with random upstream faults; fails on
+# an unexpected outcome, upstream work left open, or memory growth (test/soak/soak.mjs).
+# SOAK_SEED=<n> replays a run; the seed is printed.
+SOAK_REQUESTS    ?= 5000
+SOAK_CONCURRENCY ?= 16
+soak: build
+	SOAK_REQUESTS=$(SOAK_REQUESTS) SOAK_CONCURRENCY=$(SOAK_CONCURRENCY) SOAK_SEED=$(SOAK_SEED) \
+	  ZAI_PROXY_BIN=$(BUILD)/zai-proxy node test/soak/soak.mjs
+
+# The same at 500 requests (CI).
+soak-smoke: build
+	SOAK_REQUESTS=500 SOAK_CONCURRENCY=$(SOAK_CONCURRENCY) SOAK_SEED=$(SOAK_SEED) \
+	  ZAI_PROXY_BIN=$(BUILD)/zai-proxy node test/soak/soak.mjs
 
 clean:
 	rm -rf build

@@ -317,7 +317,6 @@ class completion {
     chunk_writer writer(meta_, app_.cfg().show_think_tags, request_.include_usage);
     std::string out;
     bool over = false;
-    bool clean = false;
     auto alive = std::make_shared<keepalive>(ex_.stream.get_executor());
     if (app_.cfg().sse_keepalive.count() > 0) {
       asio::co_spawn(ex_.stream.get_executor(),
@@ -345,7 +344,7 @@ class completion {
             writer.finish(o.finish, out);
             writer.usage(final_usage(s.translator), out);
             writer.done(out);
-            over = clean = true;
+            over = true;
             break;
           case stream_output::kind::error:
             chunk_writer::error(error_body(client_error(s, o.error)), out);
@@ -378,7 +377,9 @@ class completion {
       if (over) break;
       co_await read_more(s);
     }
-    co_return clean && head.keep_alive();
+    // The last chunk went out, after a finish or an error event alike: the response is
+    // complete and its head promised keep-alive, so the client may send its next request here.
+    co_return head.keep_alive();
   }
 
   // Reads the whole upstream stream and answers with one chat.completion.

@@ -4,6 +4,9 @@
 #include <sys/resource.h>
 
 #include <boost/asio/signal_set.hpp>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <cstdio>
 #include <cstdlib>
@@ -73,6 +76,13 @@ awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
 }  // namespace
 
 int main(int argc, char** argv) {
+#if defined(__GLIBC__)
+  // glibc raises its mmap threshold to the largest block freed so far (up to 32 MiB); after one
+  // big upstream event (up to 8 MiB) or message (up to 32 MiB), later big buffers come from the
+  // heap and its pages stay with the process once the stream ends. A fixed threshold keeps big
+  // buffers in their own mappings, returned when freed, so memory goes back down after a burst.
+  mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (wants_health_probe(args)) return run_health_probe(args);
   auto parsed = parse_config(read_env, args, read_text_file);

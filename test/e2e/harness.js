@@ -241,6 +241,43 @@ export function get(proxy, pathname, options = {}) {
   return request(proxy, 'GET', pathname, options);
 }
 
+// Opens a streaming completion (for an upstream scripted to stall after its first event) and
+// reads the first relayed chunk, so the upstream stream is known to be open and stalled when it
+// returns. `abort()` makes the client leave; `first` is the text of that first chunk.
+export async function openStalledStream(proxy, body) {
+  const controller = new AbortController();
+  const res = await fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST', signal: controller.signal,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body.getReader();
+  const { value } = await reader.read();
+  return { first: new TextDecoder().decode(value), reader, abort: () => controller.abort() };
+}
+
+// Lines a real SSE stream may carry and the proxy must step over: comments, other fields, data
+// that is not JSON, JSON that is not a completion event, events with no data.
+export const SSE_GARBAGE = [
+  ': a comment line\n\n',
+  'data: this is not JSON at all\n\n',
+  'event: ping\nid: 7\nretry: 100\n\n',
+  'data: {"type":"chat:completion","data":\n\n',
+  'data: {"type":"something:else","data":{"delta_content":"not this","phase":"answer"}}\n\n',
+  'data: [1,2,3]\n\n',
+  '\n\n\n',
+  'data:\n\n',
+];
+
+// One answer event just over the proxy's 8 MiB bound on a single SSE event (sse_decoder);
+// built on first use and kept.
+let oversize;
+export function oversizeSseEvent() {
+  oversize ??= `data: {"type":"chat:completion","data":{"delta_content":"${'x'.repeat((8 << 20) + 64)}","phase":"answer"}}\n\n`;
+  return oversize;
+}
+
 // Parses an SSE body into its data payloads (JSON objects, or the string '[DONE]').
 export function sseEvents(text) {
   return text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => {

@@ -4,10 +4,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { API_KEY, assertOpenAIError, CLIENT_GONE_UNSEEN, get, nativeOnly, post, useStack } from './harness.js';
+import {
+  assertOpenAIError, CLIENT_GONE_UNSEEN, get, nativeOnly, openStalledStream, post, useStack,
+} from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
 const hello = { model: 'glm-4.7', messages: user('Hello'), thinking: { type: 'disabled' } };
+
+// `times` upstream answers that send one event and then stall for longer than any test runs.
+const stallAfterFirst = (times) => ({
+  events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
+    { delta_content: ' The end.', phase: 'answer' }],
+  finish: true,
+  times,
+  transport: { stall_after_events: 1, stall_ms: 30_000 },
+});
 
 async function usersOf(stack, since) {
   return (await stack.ctl.requests({ since })).map((r) => r.query.user_id);
@@ -65,25 +76,12 @@ describe('TOKEN_POOL_SIZE=1', () => {
   });
 
   test('health counts the lease while a stream is open', nativeOnly(CLIENT_GONE_UNSEEN), async () => {
-    await stack.ctl.script({
-      events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
-        { delta_content: ' The end.', phase: 'answer' }],
-      finish: true,
-      transport: { stall_after_events: 1, stall_ms: 30_000 },
-    });
-    const abort = new AbortController();
-    const res = await fetch(`${stack.proxy.url}/v1/chat/completions`, {
-      method: 'POST', signal: abort.signal,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-      body: JSON.stringify({ ...hello, stream: true }),
-    });
-    assert.equal(res.status, 200);
-    const reader = res.body.getReader();
-    await reader.read(); // the first relayed chunk: the upstream stream is open and stalled
+    await stack.ctl.script(stallAfterFirst(1));
+    const stalled = await openStalledStream(stack.proxy, hello);
     const pool = (await get(stack.proxy, '/health')).json.pool;
     assert.equal(pool.in_flight, 1);
     assert.equal(pool.busy, 1);
-    abort.abort();
+    stalled.abort();
     await stack.ctl.waitFor({ open_streams: 0 });
     const deadline = Date.now() + 5_000;
     while ((await get(stack.proxy, '/health')).json.pool.in_flight !== 0) {
@@ -114,29 +112,9 @@ describe('TOKEN_POOL_SIZE=5', () => {
 
   test('five concurrent streams hold five different tokens (the fake allows one stream per guest)',
        nativeOnly(CLIENT_GONE_UNSEEN), async () => {
-    await stack.ctl.script({
-      events: [{ delta_content: 'A first piece that is long enough to be relayed at once.', phase: 'answer' },
-        { delta_content: ' The end.', phase: 'answer' }],
-      finish: true,
-      times: 5,
-      transport: { stall_after_events: 1, stall_ms: 30_000 },
-    });
-    const aborts = [];
-    const readers = await Promise.all([0, 1, 2, 3, 4].map(async () => {
-      const abort = new AbortController();
-      aborts.push(abort);
-      const res = await fetch(`${stack.proxy.url}/v1/chat/completions`, {
-        method: 'POST', signal: abort.signal,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
-        body: JSON.stringify({ ...hello, stream: true }),
-      });
-      assert.equal(res.status, 200);
-      const reader = res.body.getReader();
-      const first = await reader.read();
-      assert.match(new TextDecoder().decode(first.value), /"role":"assistant"/);
-      return reader;
-    }));
-    assert.equal(readers.length, 5);
+    await stack.ctl.script(stallAfterFirst(5));
+    const streams = await Promise.all([0, 1, 2, 3, 4].map(() => openStalledStream(stack.proxy, hello)));
+    for (const s of streams) assert.match(s.first, /"role":"assistant"/);
     const stats = await stack.ctl.waitFor({ open_streams: 5 });
     const inflight = Object.values(stats.inflight).filter((n) => n > 0);
     assert.deepEqual(inflight, [1, 1, 1, 1, 1]);
@@ -152,7 +130,7 @@ describe('TOKEN_POOL_SIZE=5', () => {
     for (const r of recs) assert.equal(r.outcome.detail, 'concurrency');
     assert.equal(new Set(recs.map((r) => r.query.user_id)).size, recs.length, 'each retry on another token');
 
-    for (const a of aborts) a.abort();
+    for (const s of streams) s.abort();
     await stack.ctl.waitFor({ open_streams: 0, open_requests: 0 });
   });
 });

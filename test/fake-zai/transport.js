@@ -26,7 +26,7 @@ export function sendHtml(res, status, html, headers = {}) {
 }
 
 // Seedable so a failing random split can be replayed (mulberry32).
-function prng(seed) {
+export function prng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
