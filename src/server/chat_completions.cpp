@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <array>
 #include <charconv>
 #include <sstream>
 
@@ -17,7 +16,6 @@ namespace zai::server {
 namespace {
 
 constexpr std::size_t error_body_limit = 64 * 1024;
-constexpr std::size_t read_piece = 16 * 1024;
 // How long a request waits for a token being minted (after a 401); a mint is one small request.
 constexpr auto remint_wait = std::chrono::seconds(10);
 
@@ -52,18 +50,15 @@ struct open_stream {
   std::vector<stream_output> pending;  // translated but not yet sent to the client
   bool upstream_ended = false;         // EOF or read error seen (translator.finish called)
   bool went_silent = false;            // the end was UPSTREAM_IDLE_TIMEOUT_MS passing
-  std::array<char, read_piece> piece;  // read buffer, kept here so no read allocates
 };
 
 // Reads the next piece of the upstream body into the translator; at the end of the body, or
 // on a read error, finishes it (a stream without its done becomes `truncated`).
 awaitable<void> read_more(open_stream& s) {
   error_code ec;
-  const std::size_t n = co_await s.connection->read_some(s.piece, ec);
-  if (n > 0) {
-    s.translator.feed(std::string_view(s.piece.data(), n), s.pending);
-    co_return;
-  }
+  const std::size_t n = co_await s.connection->read_some(
+      [&s](std::string_view piece) { s.translator.feed(piece, s.pending); }, ec);
+  if (n > 0 && !ec) co_return;
   s.upstream_ended = true;
   s.went_silent = ec == beast::error::timeout;
   s.translator.finish(s.pending);
