@@ -235,21 +235,11 @@ class completion {
   // Each pass makes one write: the status line and headers go out with the first events, and
   // the chunked terminator with the last, so an answer that arrives at once costs one syscall.
   awaitable<bool> relay(open_stream& s) {
-    http::response<http::empty_body> head(http::status::ok, ex_.request.version());
-    head.set(http::field::server, "zai-proxy");
-    const auto origin = ex_.request[http::field::origin];
-    for (const auto& [name, value] :
-         stream_headers(std::string_view(origin.data(), origin.size()), app_.cfg())) {
-      head.set(name, value);
-    }
-    head.keep_alive(ex_.request.keep_alive() && !ex_.shutting_down);
-    head.chunked(true);
+    const bool keep_alive = ex_.request.keep_alive() && !ex_.shutting_down;
     ex_.status = 200;
     ex_.first_byte = std::chrono::steady_clock::now();
 
-    std::ostringstream head_text;
-    head_text << head.base();
-    std::string wire = head_text.str();  // bytes for this pass's write
+    std::string wire = stream_head(keep_alive);  // bytes for this pass's write
     chunk_writer writer(meta_, app_.cfg().show_think_tags, request_.include_usage);
     std::string out;
     bool over = false;
@@ -288,13 +278,32 @@ class completion {
       if (!wire.empty()) {
         auto [wec, wn] = co_await asio::async_write(ex_.stream, asio::buffer(wire),
                                                     nothrow_awaitable);
-        wire.clear();
         if (wec) co_return false;  // the client went away; the caller closes the upstream
       }
       if (over) break;
+      // A paced stream spends its life waiting for the next event: hold no buffers meanwhile.
+      std::string().swap(wire);
+      std::string().swap(out);
+      std::vector<stream_output>().swap(s.pending);
       co_await read_more(s);
     }
-    co_return clean && head.keep_alive();
+    co_return clean && keep_alive;
+  }
+
+  // The status line and headers of a streamed answer.
+  std::string stream_head(bool keep_alive) const {
+    http::response<http::empty_body> head(http::status::ok, ex_.request.version());
+    head.set(http::field::server, "zai-proxy");
+    const auto origin = ex_.request[http::field::origin];
+    for (const auto& [name, value] :
+         stream_headers(std::string_view(origin.data(), origin.size()), app_.cfg())) {
+      head.set(name, value);
+    }
+    head.keep_alive(keep_alive);
+    head.chunked(true);
+    std::ostringstream text;
+    text << head.base();
+    return text.str();
   }
 
   // Reads the whole upstream stream and answers with one chat.completion.
