@@ -63,10 +63,9 @@ awaitable<error_code> http_connection::send(http::request<http::string_body>& re
 
   parser_.emplace();
   parser_->body_limit(boost::none);  // streams are bounded by the translator, bodies by read_body
-  parser_->eager(true);              // one read hands over every complete chunk it brought
   buffer_.reserve(read_bytes);
   auto read = [&](auto& s) { return http::async_read_header(s, buffer_, *parser_, nothrow_awaitable); };
-  auto [rec, read_bytes] = co_await std::visit(read, stream_);
+  auto [rec, header_bytes] = co_await std::visit(read, stream_);
   co_return rec;
 }
 
@@ -88,6 +87,20 @@ awaitable<std::size_t> http_connection::read_some(const body_handler& on_body, e
       ec = rec;
       break;
     }
+    // Beast parses one chunk per call; the rest of a burst is already buffered. Hand it over
+    // now, so one read makes one relay pass. A partial chunk at the end waits for the next read
+    // (an eager parser would wait for it inside this one, holding back what is complete).
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      error_code pec;
+      const std::size_t used = parser_->put(buffer_.data(), pec);
+      buffer_.consume(used);
+      if (pec == http::error::need_more || used == 0) break;
+      if (pec) {
+        ec = pec;
+        break;
+      }
+    }
+    if (ec) break;
   }
   parser_->get().body() = nullptr;
   co_return got;
