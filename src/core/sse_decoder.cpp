@@ -8,6 +8,14 @@ constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
 // A data line carries "data: " before its payload; allow that much beyond the payload bound.
 constexpr std::size_t line_overhead = 8;
 
+// Where the first line ends: the first '\r' or '\n'. (find_first_of("\r\n") costs a memchr
+// call per byte; two bounded searches cost one pass.)
+std::size_t line_end(std::string_view bytes) {
+  const std::size_t lf = bytes.find('\n');
+  const std::size_t cr = bytes.substr(0, lf).find('\r');
+  return cr != std::string_view::npos ? cr : lf;
+}
+
 }  // namespace
 
 sse_decoder::sse_decoder(std::size_t max_event_bytes) : max_event_bytes_(max_event_bytes) {}
@@ -26,7 +34,7 @@ sse_result sse_decoder::next(std::string_view& bytes) {
         continue;
       }
     }
-    const std::size_t end = bytes.find_first_of("\r\n");
+    const std::size_t end = line_end(bytes);
     if (end == std::string_view::npos) {
       // The line continues in a later feed.
       if (skipping_line_) {

@@ -65,11 +65,12 @@ std::string replace_lone_surrogates(std::string_view s) {
 
 // Parses like the browser: bytes decoded with U+FFFD for invalid UTF-8, lone surrogates kept
 // (here: replaced). The repair pass only runs when the strict parse fails.
-json::value parse_leniently(std::string_view text, boost::system::error_code& ec) {
-  json::value v = json::parse(text, ec);
+json::value parse_leniently(std::string_view text, const json::storage_ptr& memory,
+                            boost::system::error_code& ec) {
+  json::value v = json::parse(text, ec, memory);
   if (!ec) return v;
   ec = {};
-  return json::parse(replace_lone_surrogates(repair_utf8(text)), ec);
+  return json::parse(replace_lone_surrogates(repair_utf8(text)), ec, memory);
 }
 
 const json::object* object_at(const json::object* obj, std::string_view key) {
@@ -269,8 +270,12 @@ zai_event parse_zai_event(std::string_view payload) {
     return ev;
   }
   if (!text.starts_with('{')) return ev;
+  // The event's DOM lives only for this call: it is built in a buffer on the stack (a typical
+  // event is a few hundred bytes), and only a larger one takes memory from the heap.
+  unsigned char arena[4096];
+  json::monotonic_resource memory(arena, sizeof arena);
   boost::system::error_code ec;
-  const json::value root = parse_leniently(text, ec);
+  const json::value root = parse_leniently(text, &memory, ec);
   if (ec || !root.is_object()) return ev;
 
   const json::object& top = root.get_object();

@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 
-#include <array>
 #include <charconv>
 #include <sstream>
 
@@ -17,7 +16,6 @@ namespace zai::server {
 namespace {
 
 constexpr std::size_t error_body_limit = 64 * 1024;
-constexpr std::size_t read_piece = 16 * 1024;
 // How long a request waits for a token being minted (after a 401); a mint is one small request.
 constexpr auto remint_wait = std::chrono::seconds(10);
 // A client that takes longer than this to accept one write of a streamed answer has stopped
@@ -102,18 +100,15 @@ struct open_stream {
   std::vector<stream_output> pending;  // translated but not yet sent to the client
   bool upstream_ended = false;         // EOF or read error seen (translator.finish called)
   bool went_silent = false;            // the end was UPSTREAM_IDLE_TIMEOUT_MS passing
-  std::array<char, read_piece> piece;  // read buffer, kept here so no read allocates
 };
 
 // Reads the next piece of the upstream body into the translator; at the end of the body, or
 // on a read error, finishes it (a stream without its done becomes `truncated`).
 awaitable<void> read_more(open_stream& s) {
   error_code ec;
-  const std::size_t n = co_await s.connection->read_some(s.piece, ec);
-  if (n > 0) {
-    s.translator.feed(std::string_view(s.piece.data(), n), s.pending);
-    co_return;
-  }
+  const std::size_t n = co_await s.connection->read_some(
+      [&s](std::string_view piece) { s.translator.feed(piece, s.pending); }, ec);
+  if (n > 0 && !ec) co_return;
   s.upstream_ended = true;
   s.went_silent = ec == beast::error::timeout;
   s.translator.finish(s.pending);
@@ -299,21 +294,11 @@ class completion {
   // Each pass makes one write: the status line and headers go out with the first events, and
   // the chunked terminator with the last, so an answer that arrives at once costs one syscall.
   awaitable<bool> relay(open_stream& s) {
-    http::response<http::empty_body> head(http::status::ok, ex_.request.version());
-    head.set(http::field::server, "zai-proxy");
-    const auto origin = ex_.request[http::field::origin];
-    for (const auto& [name, value] :
-         stream_headers(std::string_view(origin.data(), origin.size()), app_.cfg())) {
-      head.set(name, value);
-    }
-    head.keep_alive(ex_.request.keep_alive() && !ex_.shutting_down);
-    head.chunked(true);
+    const bool keep_alive = ex_.request.keep_alive() && !ex_.shutting_down;
     ex_.status = 200;
     ex_.first_byte = std::chrono::steady_clock::now();
 
-    std::ostringstream head_text;
-    head_text << head.base();
-    std::string wire = head_text.str();  // bytes for this pass's write
+    std::string wire = stream_head(keep_alive);  // bytes for this pass's write
     chunk_writer writer(meta_, app_.cfg().show_think_tags, request_.include_usage);
     std::string out;
     bool over = false;
@@ -371,15 +356,34 @@ class completion {
         ex_.stream.expires_never();
         alive->relay_writing = false;
         alive->last_write = std::chrono::steady_clock::now();
-        wire.clear();
         if (wec) co_return false;  // the client went away; the caller closes the upstream
       }
       if (over) break;
+      // A paced stream spends its life waiting for the next event: hold no buffers meanwhile.
+      std::string().swap(wire);
+      std::string().swap(out);
+      std::vector<stream_output>().swap(s.pending);
       co_await read_more(s);
     }
     // The last chunk went out, after a finish or an error event alike: the response is
     // complete and its head promised keep-alive, so the client may send its next request here.
-    co_return head.keep_alive();
+    co_return keep_alive;
+  }
+
+  // The status line and headers of a streamed answer.
+  std::string stream_head(bool keep_alive) const {
+    http::response<http::empty_body> head(http::status::ok, ex_.request.version());
+    head.set(http::field::server, "zai-proxy");
+    const auto origin = ex_.request[http::field::origin];
+    for (const auto& [name, value] :
+         stream_headers(std::string_view(origin.data(), origin.size()), app_.cfg())) {
+      head.set(name, value);
+    }
+    head.keep_alive(keep_alive);
+    head.chunked(true);
+    std::ostringstream text;
+    text << head.base();
+    return text.str();
   }
 
   // Reads the whole upstream stream and answers with one chat.completion.

@@ -63,42 +63,61 @@ awaitable<error_code> http_connection::send(http::request<http::string_body>& re
 
   parser_.emplace();
   parser_->body_limit(boost::none);  // streams are bounded by the translator, bodies by read_body
+  buffer_.reserve(read_bytes);
   auto read = [&](auto& s) { return http::async_read_header(s, buffer_, *parser_, nothrow_awaitable); };
-  auto [rec, read_bytes] = co_await std::visit(read, stream_);
+  auto [rec, header_bytes] = co_await std::visit(read, stream_);
   co_return rec;
 }
 
-awaitable<std::size_t> http_connection::read_some(std::span<char> into, error_code& ec) {
+awaitable<std::size_t> http_connection::read_some(const body_handler& on_body, error_code& ec) {
   ec = {};
-  auto& body = parser_->get().body();
-  // A read may consume only framing (a chunk header) and yield no body bytes: read again.
-  while (!parser_->is_done()) {
-    body.data = into.data();
-    body.size = into.size();
+  std::size_t got = 0;
+  parser_->get().body() = [&](std::string_view piece) {
+    got += piece.size();
+    on_body(piece);
+  };
+  // A read may bring only framing (a chunk header) and no body bytes: read again.
+  while (got == 0 && !parser_->is_done()) {
+    // Beast reads as much as the buffer has room for (at least 512 bytes).
+    buffer_.reserve(read_bytes);
     lowest().expires_after(timeouts_.idle);
     auto read = [&](auto& s) { return http::async_read_some(s, buffer_, *parser_, nothrow_awaitable); };
     auto [rec, n] = co_await std::visit(read, stream_);
-    // Bytes that arrived before an error are still delivered; the next call reports the error
-    // again (a closed socket stays closed). need_buffer only says our piece is full.
-    const std::size_t got = into.size() - body.size;
-    if (got > 0) co_return got;
-    if (rec && rec != http::error::need_buffer) {
+    if (rec) {
       ec = rec;
-      co_return 0;
+      break;
     }
+    // Beast parses one chunk per call; the rest of a burst is already buffered. Hand it over
+    // now, so one read makes one relay pass. A partial chunk at the end waits for the next read
+    // (an eager parser would wait for it inside this one, holding back what is complete).
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      error_code pec;
+      const std::size_t used = parser_->put(buffer_.data(), pec);
+      buffer_.consume(used);
+      if (pec == http::error::need_more || used == 0) break;
+      if (pec) {
+        ec = pec;
+        break;
+      }
+    }
+    if (ec) break;
   }
-  co_return 0;
+  parser_->get().body() = nullptr;
+  co_return got;
 }
 
 awaitable<error_code> http_connection::read_body(std::string& out, std::size_t limit) {
-  char piece[16 * 1024];
+  bool over = false;
+  const body_handler append = [&](std::string_view piece) {
+    over = over || out.size() + piece.size() > limit;
+    if (!over) out.append(piece);
+  };
   for (;;) {
     error_code ec;
-    const std::size_t n = co_await read_some(piece, ec);
+    const std::size_t n = co_await read_some(append, ec);
+    if (over) co_return http::error::body_limit;
     if (ec) co_return ec;
     if (n == 0) co_return error_code{};
-    if (out.size() + n > limit) co_return http::error::body_limit;
-    out.append(piece, n);
   }
 }
 

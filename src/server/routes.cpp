@@ -13,6 +13,7 @@ namespace {
 std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 
 void log_access(const exchange& ex) {
+  if (!log_enabled(log_level::info)) return;  // formatting it costs a few allocations per request
   using namespace std::chrono;
   const auto now = steady_clock::now();
   const auto total = duration_cast<microseconds>(now - ex.started).count();

@@ -124,7 +124,9 @@ export async function startFake(options = {}) {
       state.changed();
     });
   });
-  server.listen(port, host);
+  // Node's default accept backlog (511) overflows when thousands of streams open at once (the
+  // load benchmark); dropped SYNs then surface in the proxy as upstream connect timeouts.
+  server.listen({ port, host, backlog: 4096 });
   await once(server, 'listening');
   const bound = server.address().port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
