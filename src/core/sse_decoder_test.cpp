@@ -129,6 +129,52 @@ TEST(sse_decoder, oversize_from_many_data_lines_is_reported_once) {
   EXPECT_EQ(out.payloads, payloads{"ok"});
 }
 
+// Found by fuzz/sse_stream_fuzz: lines too long to buffer were all counted as oversize events,
+// so a long comment or unknown field gave a different result when the network split it.
+TEST(sse_decoder, long_line_that_is_not_data_is_ignored_however_it_is_split) {
+  const std::string stream = ": " + std::string(100, 'c') + "\nevent: " + std::string(100, 'e') +
+                             "\ndata: ok\n\n";
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    sse_decoder decoder(64);
+    const auto out = decode_in_pieces(
+        decoder, {std::string_view(stream).substr(0, cut), std::string_view(stream).substr(cut)});
+    EXPECT_EQ(out.oversize, 0);
+    EXPECT_EQ(out.payloads, payloads{"ok"});
+  }
+}
+
+TEST(sse_decoder, oversize_event_is_reported_once_however_its_lines_are_split) {
+  const std::string line = "data: " + std::string(100, 'x') + "\n";
+  const std::string stream = line + line + "\ndata: ok\n\n";
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    sse_decoder decoder(64);
+    const auto out = decode_in_pieces(
+        decoder, {std::string_view(stream).substr(0, cut), std::string_view(stream).substr(cut)});
+    EXPECT_EQ(out.oversize, 1);
+    EXPECT_EQ(out.payloads, payloads{"ok"});
+  }
+}
+
+TEST(sse_decoder, unterminated_long_comment_at_eof_keeps_the_event_before_it) {
+  sse_decoder decoder(64);
+  const std::string comment = ":" + std::string(100, 'c');
+  const auto out = decode_in_pieces(decoder, {"data: kept\n", comment.substr(0, 50),
+                                              comment.substr(50)});
+  EXPECT_EQ(out.oversize, 0);
+  EXPECT_EQ(out.payloads, payloads{"kept"});
+}
+
+TEST(sse_decoder, byte_order_mark_is_only_stripped_from_the_first_line_even_a_long_one) {
+  const std::string stream = ":" + std::string(100, 'c') + "\n\xEF\xBB\xBF" + "data: x\n\n";
+  sse_decoder decoder(64);
+  const auto out = decode_in_pieces(decoder, {std::string_view(stream).substr(0, 50),
+                                              std::string_view(stream).substr(50)});
+  EXPECT_EQ(out.payloads, payloads{});
+  EXPECT_EQ(decode(stream, 64).payloads, payloads{});
+}
+
 TEST(sse_decoder, event_exactly_at_the_bound_is_kept) {
   const std::string exact(64, 'z');
   const auto out = decode("data: " + exact + "\n\n", 64);
