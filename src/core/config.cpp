@@ -5,6 +5,8 @@
 #include <charconv>
 #include <optional>
 
+#include "core/encoding.hpp"
+
 namespace zai {
 namespace {
 
@@ -281,10 +283,7 @@ constexpr auto docs = [] {
 // `shown` keeps error lines to one readable line: no secrets, no multi-kilobyte JSON.
 std::string shown_value(const option& opt, std::string_view value) {
   if (opt.flags & secret) return "";
-  std::string out = " \"";
-  for (char c : value.substr(0, 60)) out += is_control(c) ? '?' : c;
-  if (value.size() > 60) out += "...";
-  return out + "\"";
+  return " \"" + one_line_excerpt(value, 60) + "\"";
 }
 
 // config is an aggregate that a std::string could initialise, so the error side is named.
@@ -327,7 +326,7 @@ result<config, std::string> parse_config(const env_lookup& env,
       return help;
     }
     if (!arg.starts_with("--")) {
-      return fail("unexpected argument \"" + std::string(arg) + "\" (see --help)");
+      return fail("unexpected argument \"" + one_line_excerpt(arg, 60) + "\" (see --help)");
     }
     const std::size_t equals = arg.find('=');
     const std::string_view name = arg.substr(0, equals);
@@ -340,7 +339,9 @@ result<config, std::string> parse_config(const env_lookup& env,
         negated = true;
       }
     }
-    if (match == nullptr) return fail("unknown flag " + std::string(name) + " (see --help)");
+    if (match == nullptr) {
+      return fail("unknown flag " + one_line_excerpt(name, 60) + " (see --help)");
+    }
     const std::size_t index = static_cast<std::size_t>(match - options);
     std::string value;
     if (equals != std::string_view::npos) {
