@@ -34,6 +34,7 @@ for t in $targets; do
     exit 1
   fi
   # The last status line (coverage, features, corpus) and libFuzzer's final counts.
-  grep -E '^#[0-9]+ +DONE' "$build/logs/$t.log" | tail -n 1
-  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$build/logs/$t.log"
+  grep -E '^#[0-9]+[[:space:]]+DONE' "$build/logs/$t.log" | tail -n 1 || true
+  grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$build/logs/$t.log" \
+    || true
 done
