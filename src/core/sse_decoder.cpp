@@ -5,7 +5,8 @@ namespace {
 
 constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
 
-// A data line carries "data: " before its payload; allow that much beyond the payload bound.
+// A data line carries "data: " before its payload, and the first line may also carry the byte
+// order mark; allow that much beyond the payload bound before giving up on buffering a line.
 constexpr std::size_t line_overhead = 8;
 
 // Whether a line that starts with `head` is a data field (`data:`; a bare `data` line is
@@ -41,7 +42,8 @@ sse_result sse_decoder::next(std::string_view& bytes) {
         bytes = {};
         return sse_result::need_more;
       }
-      if (line_.size() + bytes.size() > max_event_bytes_ + line_overhead) {
+      const std::size_t mark = first_line_ ? byte_order_mark.size() : 0;
+      if (line_.size() + bytes.size() > max_event_bytes_ + line_overhead + mark) {
         // Too long to buffer: drop the rest of the line. As a data line it also dooms its event
         // (reported once: an event already being skipped was reported when it overflowed).
         std::string head = line_.substr(0, 16);

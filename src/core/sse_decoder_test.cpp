@@ -175,6 +175,20 @@ TEST(sse_decoder, byte_order_mark_is_only_stripped_from_the_first_line_even_a_lo
   EXPECT_EQ(decode(stream, 64).payloads, payloads{});
 }
 
+// The first line may carry a byte order mark on top of "data: "; its bound allows for both.
+TEST(sse_decoder, event_at_the_bound_after_a_byte_order_mark_is_kept_however_it_is_split) {
+  const std::string exact(64, 'z');
+  const std::string stream = "\xEF\xBB\xBF" "data: " + exact + "\n\n";
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    sse_decoder decoder(64);
+    const auto out = decode_in_pieces(
+        decoder, {std::string_view(stream).substr(0, cut), std::string_view(stream).substr(cut)});
+    EXPECT_EQ(out.oversize, 0);
+    EXPECT_EQ(out.payloads, payloads{exact});
+  }
+}
+
 TEST(sse_decoder, event_exactly_at_the_bound_is_kept) {
   const std::string exact(64, 'z');
   const auto out = decode("data: " + exact + "\n\n", 64);
