@@ -21,6 +21,11 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 cmake --build "$build" -j "$(nproc)"
 
+# The core allocates on every event, and ASan records a stack trace for each allocation; without
+# those traces the targets run about twice as fast and still catch every memory error. To see
+# where a reported block was allocated, replay the finding with the default ASAN_OPTIONS.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0}
+
 mkdir -p "$build/findings" "$build/logs"
 for t in $targets; do
   mkdir -p "$build/corpus/$t"
