@@ -100,7 +100,9 @@ std::vector<std::string_view> secret_values(const setting_input& in) {
     const std::string flag = flag_name(name);
     for (std::size_t a = 0; a < in.args.size(); ++a) {
       const std::string_view arg = in.args[a];
-      if (arg == flag && a + 1 < in.args.size()) out.push_back(in.args[a + 1]);
+      if (arg == flag && a + 1 < in.args.size() && !in.args[a + 1].starts_with("--")) {
+        out.push_back(in.args[a + 1]);
+      }
       if (arg.starts_with(flag + "=")) out.push_back(arg.substr(flag.size() + 1));
     }
   }

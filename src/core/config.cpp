@@ -349,7 +349,9 @@ result<config, std::string> parse_config(const env_lookup& env,
       value = std::string(arg.substr(equals + 1));
     } else if (match->flags & boolean) {
       value = negated ? "false" : "true";
-    } else if (a + 1 < args.size()) {
+    } else if (a + 1 < args.size() && !args[a + 1].starts_with("--")) {
+      // A flag is never taken as the value: `--port --api-key=…` is a missing port, not a port
+      // number that would be quoted, key and all, in the error.
       value = std::string(args[++a]);
     } else {
       return fail(std::string(name) + " needs a value (see --help)");

@@ -220,6 +220,13 @@ TEST(config, secrets_are_never_echoed) {
   EXPECT_NE(error.find("ZAI_SIGNING_SECRET"), std::string::npos);
 }
 
+// Found by fuzz/config_fuzz: a flag missing its value took the next flag as that value, and its
+// error quoted it, a key included.
+TEST(config, a_flag_is_never_taken_as_the_previous_flags_value) {
+  EXPECT_EQ(must_fail({}, {"--port", "--api-key=s3cret-key"}), "--port needs a value (see --help)");
+  EXPECT_EQ(must_parse({}, {"--zai-region", "-x"}).zai_region, "-x");
+}
+
 TEST(config, long_values_are_shortened_in_errors) {
   const std::string error = must_fail({{"ZAI_MODELS", "{" + std::string(500, ' ') + "x"}});
   EXPECT_LT(error.size(), 200u) << error;
