@@ -1,9 +1,12 @@
 # zai-proxy: `make run` serves on :3000, `make test` runs every test. Both install what they need.
 BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
+FUZZ_BUILD ?= build/fuzz
+FUZZ_RUNS  ?= 10000000
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-asan test-worker wasm test-container bench bench-smoke soak soak-smoke clean
+.PHONY: all deps build run demo test test-asan fuzz fuzz-smoke test-worker wasm test-container bench \
+        bench-smoke soak soak-smoke clean
 
 all: build
 
@@ -40,6 +43,15 @@ $(ASAN_BUILD)/build.ninja:
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ZAI_WORKER_TESTS=0 scripts/test.sh $(ASAN_BUILD)
+
+# libFuzzer targets (fuzz/, clang-14 with ASan+UBSan), FUZZ_RUNS executions each, seeded from
+# fuzz/corpus/; a crash fails and leaves its input in $(FUZZ_BUILD)/findings/.
+fuzz: deps
+	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh
+
+# The same for about 15 s per target (CI).
+fuzz-smoke: deps
+	FUZZ_BUILD=$(FUZZ_BUILD) scripts/fuzz.sh --smoke
 
 # The Docker image built and run with podman, Compose and deploy/k8s checked (docs/DEPLOY.md).
 test-container:

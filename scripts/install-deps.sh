@@ -10,6 +10,9 @@ packages=(
   nodejs npm
   # The core for wasm32-wasi (the Worker): clang-14, wasm-ld, WASI libc and libc++.
   clang-14 lld wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
+  # The fuzz targets (make fuzz): libFuzzer and the sanitizer runtimes for clang-14, which
+  # clang-14 only recommends.
+  libclang-rt-14-dev
 )
 
 # --bench: also what the load comparison needs.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "core/config_options.hpp"
+#include "core/encoding.hpp"
 
 namespace zai {
 namespace {
@@ -14,10 +15,7 @@ using namespace config_table;
 // `shown` keeps error lines to one readable line: no secrets, no multi-kilobyte JSON.
 std::string shown_value(const option& opt, std::string_view value) {
   if (opt.flags & secret) return "";
-  std::string out = " \"";
-  for (char c : value.substr(0, 60)) out += is_control(c) ? '?' : c;
-  if (value.size() > 60) out += "...";
-  return out + "\"";
+  return " \"" + one_line_excerpt(value, 60) + "\"";
 }
 
 // config is an aggregate that a std::string could initialise, so the error side is named.
@@ -59,7 +57,7 @@ result<config, std::string> parse_config(const env_lookup& env,
       return help;
     }
     if (!arg.starts_with("--")) {
-      return fail("unexpected argument \"" + std::string(arg) + "\" (see --help)");
+      return fail("unexpected argument \"" + one_line_excerpt(arg, 60) + "\" (see --help)");
     }
     const std::size_t equals = arg.find('=');
     const std::string_view name = arg.substr(0, equals);
@@ -72,7 +70,9 @@ result<config, std::string> parse_config(const env_lookup& env,
         negated = true;
       }
     }
-    if (match == nullptr) return fail("unknown flag " + std::string(name) + " (see --help)");
+    if (match == nullptr) {
+      return fail("unknown flag " + one_line_excerpt(name, 60) + " (see --help)");
+    }
     const std::size_t index = static_cast<std::size_t>(match - table.data());
     std::string value;
     if (equals != std::string_view::npos) {
@@ -80,7 +80,9 @@ result<config, std::string> parse_config(const env_lookup& env,
       value = std::string(arg.substr(equals + 1));
     } else if (match->flags & boolean) {
       value = negated ? "false" : "true";
-    } else if (a + 1 < args.size()) {
+    } else if (a + 1 < args.size() && !args[a + 1].starts_with("--")) {
+      // A flag is never taken as the value: `--port --api-key=…` is a missing port, not a port
+      // number that would be quoted, key and all, in the error.
       value = std::string(args[++a]);
     } else {
       return fail(std::string(name) + " needs a value (see --help)");

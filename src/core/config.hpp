@@ -85,8 +85,9 @@ using env_lookup = std::function<std::optional<std::string>(std::string_view nam
 // that does not start with '{' is a file path. Without a reader, a path is a configuration error.
 using file_reader = std::function<std::optional<std::string>(std::string_view path)>;
 
-// `args` excludes the program name. Flags: `--name value`, `--name=value`; booleans also
-// `--name` (true) and `--no-name` (false). Unknown flags and stray arguments are errors.
+// `args` excludes the program name. Flags: `--name value`, `--name=value` (the only form for a
+// value that starts with `--`); booleans also `--name` (true) and `--no-name` (false). Unknown
+// flags and stray arguments are errors.
 result<config, std::string> parse_config(const env_lookup& env,
                                          std::span<const std::string_view> args,
                                          const file_reader& read_file = {});

@@ -237,10 +237,33 @@ TEST(config, flag_errors_name_the_flag) {
   EXPECT_EQ(must_fail({}, {"--no-show-think-tags=1"}), "--no-show-think-tags takes no value");
 }
 
+// Found by fuzz/config_fuzz: arguments were echoed raw, so a stray argument holding a newline
+// split the start-up error over several lines.
+TEST(config, echoed_arguments_stay_on_one_line) {
+  EXPECT_EQ(must_fail({}, {"two\nlines"}), "unexpected argument \"two?lines\" (see --help)");
+  EXPECT_EQ(must_fail({}, {"--bo\rgus=1"}), "unknown flag --bo?gus (see --help)");
+  const std::string error = must_fail({}, {std::string(100, 'x') + "\n"});
+  EXPECT_NE(error.find(std::string(60, 'x') + "...\""), std::string::npos) << error;
+}
+
+TEST(config, a_shortened_value_keeps_whole_characters) {
+  // 59 ASCII bytes then a 3-byte character: a cut at 60 bytes would split it.
+  const std::string value = std::string(59, 'a') + "\xE4\xBD\xA0" + "z";
+  const std::string error = must_fail({{"LOG_LEVEL", value}});
+  EXPECT_NE(error.find("\"" + std::string(59, 'a') + "...\""), std::string::npos) << error;
+}
+
 TEST(config, secrets_are_never_echoed) {
   const std::string error = must_fail({{"ZAI_SIGNING_SECRET", "s3cret\x01"}});
   EXPECT_EQ(error.find("s3cret"), std::string::npos) << error;
   EXPECT_NE(error.find("ZAI_SIGNING_SECRET"), std::string::npos);
+}
+
+// Found by fuzz/config_fuzz: a flag missing its value took the next flag as that value, and its
+// error quoted it, a key included.
+TEST(config, a_flag_is_never_taken_as_the_previous_flags_value) {
+  EXPECT_EQ(must_fail({}, {"--port", "--api-key=s3cret-key"}), "--port needs a value (see --help)");
+  EXPECT_EQ(must_parse({}, {"--zai-region", "-x"}).zai_region, "-x");
 }
 
 TEST(config, long_values_are_shortened_in_errors) {

@@ -1,5 +1,6 @@
 #include "core/encoding.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -112,6 +113,24 @@ bool is_header_safe(std::string_view value) {
     if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
   }
   return true;
+}
+
+std::string one_line_excerpt(std::string_view text, std::size_t max_bytes) {
+  std::size_t cut = std::min(text.size(), max_bytes);
+  // Back up over at most three continuation bytes so a multi-byte character is not split.
+  for (int i = 0; i < 3 && cut > 0 && cut < text.size() &&
+                  (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80;
+       ++i) {
+    --cut;
+  }
+  std::string out;
+  out.reserve(cut + 3);
+  for (char ch : text.substr(0, cut)) {
+    const auto c = static_cast<unsigned char>(ch);
+    out += c < 0x20 || c == 0x7F ? '?' : ch;
+  }
+  if (cut < text.size()) out += "...";
+  return out;
 }
 
 }  // namespace zai

@@ -1,6 +1,6 @@
 // Byte encodings the Z.AI protocol needs: Base64 (signing), Base64url (JWT payloads), lowercase
 // hex (signatures), application/x-www-form-urlencoded (the signed query string), and the check
-// that keeps header values free of CR/LF.
+// that keeps header values free of CR/LF (and quoted values out of one-line messages).
 #pragma once
 
 #include <array>
@@ -29,5 +29,10 @@ std::string form_urlencode(std::string_view text);
 // True when `value` may be sent as an HTTP header value: no control characters (HTAB allowed),
 // so no CR/LF that could end the header or smuggle another one.
 bool is_header_safe(std::string_view value);
+
+// `text` as it may be quoted inside a one-line message (a start-up error): every control
+// character, newlines included, becomes '?', and text longer than `max_bytes` is cut at a
+// character boundary and marked with "...".
+std::string one_line_excerpt(std::string_view text, std::size_t max_bytes);
 
 }  // namespace zai

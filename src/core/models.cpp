@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "core/encoding.hpp"
+
 namespace zai {
 namespace {
 
@@ -82,7 +84,7 @@ std::string apply_model_spec(model_info& entry, const boost::json::value& spec) 
       if (i == nullptr || *i < 0) return "\"created\" must be a non-negative integer";
       entry.created = *i;
     } else {
-      return "unknown field \"" + std::string(key) +
+      return "unknown field \"" + one_line_excerpt(key, 60) +
              "\" (known: upstream, thinking, web_search, created)";
     }
   }
@@ -133,7 +135,7 @@ result<model_table, std::string> merge_models_json(const model_table& base, std:
         existing != out.models.end() ? *existing : model_info{id, id, false, false, 0};
     entry.id = id;
     if (std::string why = apply_model_spec(entry, member.value()); !why.empty()) {
-      return "model \"" + id + "\": " + why;
+      return "model \"" + one_line_excerpt(id, 60) + "\": " + why;
     }
     if (existing != out.models.end()) {
       *existing = std::move(entry);

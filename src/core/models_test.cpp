@@ -104,6 +104,16 @@ TEST(models, zai_models_json_errors_name_the_member) {
   }
 }
 
+// Ids and field names come from JSON, where "\n" is one escape away; the error is one line.
+TEST(models, zai_models_errors_quote_names_on_one_line) {
+  const auto bad_id = merge_models_json(builtin_models(), R"({"a\nb": 3})");
+  ASSERT_TRUE(bad_id.has_error());
+  EXPECT_NE(bad_id.error().find("model \"a?b\": expected"), std::string::npos) << bad_id.error();
+  const auto bad_key = merge_models_json(builtin_models(), R"({"x": {"m\r\u0000": 1}})");
+  ASSERT_TRUE(bad_key.has_error());
+  EXPECT_NE(bad_key.error().find("unknown field \"m??\""), std::string::npos) << bad_key.error();
+}
+
 TEST(models, list_json_has_openai_shape) {
   boost::json::value list = boost::json::parse(models_list_json(builtin_models()));
   EXPECT_EQ(list.at("object"), "list");

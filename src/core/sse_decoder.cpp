@@ -5,7 +5,8 @@ namespace {
 
 constexpr std::string_view byte_order_mark = "\xEF\xBB\xBF";
 
-// A data line carries "data: " before its payload; allow that much beyond the payload bound.
+// A data line carries "data: " before its payload, and the first line may also carry the byte
+// order mark; allow that much beyond the payload bound before giving up on buffering a line.
 constexpr std::size_t line_overhead = 8;
 
 // Where the first line ends: the first '\r' or '\n'. (find_first_of("\r\n") costs a memchr
@@ -14,6 +15,14 @@ std::size_t line_end(std::string_view bytes) {
   const std::size_t lf = bytes.find('\n');
   const std::size_t cr = bytes.substr(0, lf).find('\r');
   return cr != std::string_view::npos ? cr : lf;
+}
+
+// Whether a line that starts with `head` is a data field (`data:`; a bare `data` line is
+// short, so it never reaches this test). Only data makes an event too big: a long comment or
+// other field is ignored exactly as take_line ignores it when it arrives in one feed.
+bool opens_data_field(std::string_view head, bool first_line) {
+  if (first_line && head.starts_with(byte_order_mark)) head.remove_prefix(byte_order_mark.size());
+  return head.starts_with("data:");
 }
 
 }  // namespace
@@ -41,13 +50,21 @@ sse_result sse_decoder::next(std::string_view& bytes) {
         bytes = {};
         return sse_result::need_more;
       }
-      if (line_.size() + bytes.size() > max_event_bytes_ + line_overhead) {
+      const std::size_t mark = first_line_ ? byte_order_mark.size() : 0;
+      if (line_.size() + bytes.size() > max_event_bytes_ + line_overhead + mark) {
+        // Too long to buffer: drop the rest of the line. As a data line it also dooms its event
+        // (reported once: an event already being skipped was reported when it overflowed).
+        std::string head = line_.substr(0, 16);
+        head.append(bytes.substr(0, 16 - head.size()));
+        const bool oversize = !skipping_event_ && opens_data_field(head, first_line_);
         line_.clear();
+        skipping_line_ = true;
+        first_line_ = false;
+        bytes = {};
+        if (!oversize) return sse_result::need_more;
         data_.clear();
         has_data_ = false;
-        skipping_line_ = true;
         skipping_event_ = true;
-        bytes = {};
         return sse_result::oversize_event;
       }
       line_.append(bytes);
@@ -82,11 +99,9 @@ sse_result sse_decoder::finish() {
   }
   after_cr_ = false;
   if (skipping_line_) {
+    // The dropped line ends here; the event before it still counts, as in any other EOF.
     skipping_line_ = false;
-    skipping_event_ = false;
-    return sse_result::need_more;
-  }
-  if (!line_.empty()) {
+  } else if (!line_.empty()) {
     const std::string last = std::move(line_);
     line_.clear();
     if (const auto result = take_line(last); result != sse_result::need_more) return result;

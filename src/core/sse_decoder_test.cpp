@@ -37,7 +37,24 @@ decoded decode(std::string_view bytes, std::size_t max = sse_decoder::default_ma
   return decode_in_pieces(decoder, {bytes});
 }
 
+// The stream in two feeds, cut at byte `cut`.
+decoded decode_split_at(std::string_view stream, std::size_t cut, std::size_t max) {
+  sse_decoder decoder(max);
+  return decode_in_pieces(decoder, {stream.substr(0, cut), stream.substr(cut)});
+}
+
 using payloads = std::vector<std::string>;
+
+// Cut at every byte, the stream decodes to the same payloads and oversize reports.
+void expect_at_every_cut(std::string_view stream, std::size_t max, const payloads& expected,
+                         int oversize) {
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    const auto out = decode_split_at(stream, cut, max);
+    EXPECT_EQ(out.oversize, oversize);
+    EXPECT_EQ(out.payloads, expected);
+  }
+}
 
 TEST(sse_decoder, yields_each_data_payload_with_or_without_a_space) {
   EXPECT_EQ(decode("data: {\"a\":1}\n\ndata:{\"b\":2}\n\n").payloads,
@@ -127,6 +144,42 @@ TEST(sse_decoder, oversize_from_many_data_lines_is_reported_once) {
   const auto out = decode(stream, 64);
   EXPECT_EQ(out.oversize, 1);
   EXPECT_EQ(out.payloads, payloads{"ok"});
+}
+
+// Found by fuzz/sse_stream_fuzz: lines too long to buffer were all counted as oversize events,
+// so a long comment or unknown field gave a different result when the network split it.
+TEST(sse_decoder, long_line_that_is_not_data_is_ignored_however_it_is_split) {
+  const std::string stream = ": " + std::string(100, 'c') + "\nevent: " + std::string(100, 'e') +
+                             "\ndata: ok\n\n";
+  expect_at_every_cut(stream, 64, {"ok"}, 0);
+}
+
+TEST(sse_decoder, oversize_event_is_reported_once_however_its_lines_are_split) {
+  const std::string line = "data: " + std::string(100, 'x') + "\n";
+  const std::string stream = line + line + "\ndata: ok\n\n";
+  expect_at_every_cut(stream, 64, {"ok"}, 1);
+}
+
+TEST(sse_decoder, unterminated_long_comment_at_eof_keeps_the_event_before_it) {
+  sse_decoder decoder(64);
+  const std::string comment = ":" + std::string(100, 'c');
+  const auto out = decode_in_pieces(decoder, {"data: kept\n", comment.substr(0, 50),
+                                              comment.substr(50)});
+  EXPECT_EQ(out.oversize, 0);
+  EXPECT_EQ(out.payloads, payloads{"kept"});
+}
+
+TEST(sse_decoder, byte_order_mark_is_only_stripped_from_the_first_line_even_a_long_one) {
+  const std::string stream = ":" + std::string(100, 'c') + "\n\xEF\xBB\xBF" + "data: x\n\n";
+  EXPECT_EQ(decode_split_at(stream, 50, 64).payloads, payloads{});
+  EXPECT_EQ(decode(stream, 64).payloads, payloads{});
+}
+
+// The first line may carry a byte order mark on top of "data: "; its bound allows for both.
+TEST(sse_decoder, event_at_the_bound_after_a_byte_order_mark_is_kept_however_it_is_split) {
+  const std::string exact(64, 'z');
+  const std::string stream = "\xEF\xBB\xBF" "data: " + exact + "\n\n";
+  expect_at_every_cut(stream, 64, {exact}, 0);
 }
 
 TEST(sse_decoder, event_exactly_at_the_bound_is_kept) {
