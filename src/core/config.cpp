@@ -31,7 +31,7 @@ struct pending_value {
 }  // namespace
 
 std::string flag_name(std::string_view env) {
-  std::string out = "--" + lower(env);
+  std::string out = "--" + ascii_lower(env);
   std::replace(out.begin(), out.end(), '_', '-');
   return out;
 }

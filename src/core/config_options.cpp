@@ -3,22 +3,9 @@
 #include <optional>
 
 #include "core/config_options.hpp"
+#include "core/encoding.hpp"
 
 namespace zai {
-namespace config_table {
-
-bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace config_table
-
 namespace {
 
 using namespace config_table;
@@ -39,7 +26,7 @@ std::optional<std::uint64_t> parse_uint(std::string_view text, std::uint64_t max
 }
 
 std::optional<bool> parse_bool(std::string_view text) {
-  const std::string t = lower(text);
+  const std::string t = ascii_lower(text);
   if (t == "true" || t == "1" || t == "yes" || t == "on") return true;
   if (t == "false" || t == "0" || t == "no" || t == "off") return false;
   return std::nullopt;
@@ -301,7 +288,7 @@ constexpr option option_rows[] = {
     {{"LOG_LEVEL", "<level>", "info", "debug, info, warn or error."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {
-       const std::string l = lower(v);
+       const std::string l = ascii_lower(v);
        if (l == "debug")
          c.log_level = log_level::debug;
        else if (l == "info")

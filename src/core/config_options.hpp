@@ -29,7 +29,4 @@ struct option {
 
 std::span<const option> options();
 
-bool is_control(char c);
-std::string lower(std::string_view s);
-
 }  // namespace zai::config_table

@@ -107,6 +107,16 @@ std::string form_urlencode(std::string_view text) {
   return out;
 }
 
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  }
+  return out;
+}
+
 bool is_header_safe(std::string_view value) {
   for (char ch : value) {
     const auto c = static_cast<unsigned char>(ch);

@@ -26,6 +26,12 @@ std::string uuid_v4(std::array<unsigned char, 16> random_bytes);
 // '+', everything else is %XX with upper-case hex.
 std::string form_urlencode(std::string_view text);
 
+// ASCII control characters (0x00–0x1F and DEL), which no setting or URL may contain.
+bool is_control(char c);
+
+// `text` with ASCII A–Z lowered (header names, URL schemes and hosts, setting values).
+std::string ascii_lower(std::string_view text);
+
 // True when `value` may be sent as an HTTP header value: no control characters (HTAB allowed),
 // so no CR/LF that could end the header or smuggle another one.
 bool is_header_safe(std::string_view value);

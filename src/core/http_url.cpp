@@ -2,18 +2,10 @@
 
 #include <charconv>
 
+#include "core/encoding.hpp"
+
 namespace zai {
 namespace {
-
-bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; }
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
-  }
-  return out;
-}
 
 // http_url is an aggregate that a std::string could initialise, so the error side is named.
 result<http_url, std::string> fail(std::string why) {
@@ -38,7 +30,7 @@ std::string http_url::target() const {
 
 result<http_url, std::string> parse_http_url(std::string_view text) {
   http_url url;
-  const std::string lowered = lower(text.substr(0, 8));
+  const std::string lowered = ascii_lower(text.substr(0, 8));
   if (lowered.starts_with("http://")) {
     url.scheme = "http";
   } else if (lowered.starts_with("https://")) {
@@ -60,7 +52,7 @@ result<http_url, std::string> parse_http_url(std::string_view text) {
   if (authority.starts_with('[')) {
     const std::size_t close = authority.find(']');
     if (close == std::string_view::npos) return fail("has an unclosed IPv6 bracket");
-    url.host = lower(authority.substr(1, close - 1));
+    url.host = ascii_lower(authority.substr(1, close - 1));
     const std::string_view after = authority.substr(close + 1);
     if (!after.empty() && !after.starts_with(':')) return fail("has a malformed host");
     if (!after.empty()) port_text = after.substr(1);
@@ -69,7 +61,7 @@ result<http_url, std::string> parse_http_url(std::string_view text) {
     }
   } else {
     const std::size_t colon = authority.rfind(':');
-    url.host = lower(authority.substr(0, colon));
+    url.host = ascii_lower(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
     if (colon != std::string_view::npos && port_text.empty()) return fail("has an empty port");
     if (url.host.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") !=
