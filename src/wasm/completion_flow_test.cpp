@@ -60,11 +60,12 @@ int mint_all(gateway& g, double now) {
   return n;
 }
 
-int begin(gateway& g, bool stream, record_writer& out, std::string_view model = "glm-4.7") {
+int begin(gateway& g, bool stream, record_writer& out, std::string_view model = "glm-4.7",
+          double now = t0) {
   const std::string body = std::string(R"({"model":")") + std::string(model) +
                            R"(","stream":)" + (stream ? "true" : "false") +
                            R"(,"messages":[{"role":"user","content":"Hello"}]})";
-  return g.begin({"POST", "/v1/chat/completions", "Bearer k", ""}, body, false, t0, out);
+  return g.begin({"POST", "/v1/chat/completions", "Bearer k", ""}, body, false, now, out);
 }
 
 // Feeds a whole upstream body in 7-byte pieces until the flow stops reading; returns the action
@@ -85,10 +86,32 @@ action feed(completion_flow& c, std::string_view body, record_writer& out, std::
   }
 }
 
-TEST(completion_flow, a_non_stream_completion_signs_one_request_and_answers_once) {
-  gateway g(test_config(1), 7);
-  EXPECT_EQ(mint_all(g, t0), 1);
+// A gateway with its pool minted, and the completion requests the Worker would begin on it.
+struct flow_test : ::testing::Test {
+  explicit flow_test(int pool_size = 1) : g(test_config(pool_size), 7) { mint_all(g, t0); }
+
+  completion_flow& start(bool stream, double now = t0) {
+    const int h = begin(g, stream, out, "glm-4.7", now);
+    EXPECT_GT(h, 0);
+    return *g.completion(h);
+  }
+
+  gateway g;
   record_writer out;
+};
+
+struct empty_pool_flow_test : flow_test {
+  empty_pool_flow_test() : flow_test(0) {}
+};
+
+bool has_header(const std::vector<std::string>& answer, std::string_view name) {
+  for (std::size_t i = 2; i + 1 < answer.size(); i += 2) {
+    if (answer[i] == name) return true;
+  }
+  return false;
+}
+
+TEST_F(flow_test, a_non_stream_completion_signs_one_request_and_answers_once) {
   const int h = begin(g, false, out);
   ASSERT_GT(h, 0);
   completion_flow& c = *g.completion(h);
@@ -111,12 +134,8 @@ TEST(completion_flow, a_non_stream_completion_signs_one_request_and_answers_once
   g.drop(h, t0);
 }
 
-TEST(completion_flow, a_stream_starts_once_text_is_certain_and_ends_with_done) {
-  gateway g(test_config(1), 7);
-  mint_all(g, t0);
-  record_writer out;
-  const int h = begin(g, true, out);
-  completion_flow& c = *g.completion(h);
+TEST_F(flow_test, a_stream_starts_once_text_is_certain_and_ends_with_done) {
+  completion_flow& c = start(true);
   ASSERT_EQ(c.next(t0, out), action::fetch);
   ASSERT_EQ(c.on_response(200, "text/event-stream", "", "", t0, out), action::read);
   std::string written;
@@ -127,11 +146,8 @@ TEST(completion_flow, a_stream_starts_once_text_is_certain_and_ends_with_done) {
   EXPECT_EQ(g.pool().stats(pool_time(t0)).in_flight, 0u);
 }
 
-TEST(completion_flow, a_401_waits_for_the_re_mint_and_retries_on_the_fresh_token) {
-  gateway g(test_config(1), 7);
-  mint_all(g, t0);
-  record_writer out;
-  completion_flow& c = *g.completion(begin(g, false, out));
+TEST_F(flow_test, a_401_waits_for_the_re_mint_and_retries_on_the_fresh_token) {
+  completion_flow& c = start(false);
   ASSERT_EQ(c.next(t0, out), action::fetch);
   // The dead token's slot is empty with its mint due: the request waits instead of failing.
   ASSERT_EQ(c.on_response(401, "application/json", "", "{}", t0, out), action::wait_token);
@@ -144,11 +160,8 @@ TEST(completion_flow, a_401_waits_for_the_re_mint_and_retries_on_the_fresh_token
   EXPECT_EQ(fields(out)[0], "200");
 }
 
-TEST(completion_flow, an_error_frame_before_any_text_becomes_its_http_status) {
-  gateway g(test_config(1), 7);
-  mint_all(g, t0);
-  record_writer out;
-  completion_flow& c = *g.completion(begin(g, true, out));
+TEST_F(flow_test, an_error_frame_before_any_text_becomes_its_http_status) {
+  completion_flow& c = start(true);
   ASSERT_EQ(c.next(t0, out), action::fetch);
   ASSERT_EQ(c.on_response(200, "text/event-stream", "", "", t0, out), action::read);
   std::string written;
@@ -159,25 +172,17 @@ TEST(completion_flow, an_error_frame_before_any_text_becomes_its_http_status) {
   EXPECT_NE(answer[1].find("model_requires_login"), std::string::npos);
 }
 
-TEST(completion_flow, an_empty_pool_is_a_503_with_retry_after_and_no_upstream_request) {
-  gateway g(test_config(0), 7);
-  EXPECT_EQ(mint_all(g, t0), 0);
-  record_writer out;
-  completion_flow& c = *g.completion(begin(g, false, out));
+TEST_F(empty_pool_flow_test, an_empty_pool_is_a_503_with_retry_after_and_no_upstream_request) {
+  completion_flow& c = start(false);
   ASSERT_EQ(c.next(t0, out), action::respond);
   const auto answer = fields(out);
   EXPECT_EQ(answer[0], "503");
   EXPECT_NE(answer[1].find("no_token_available"), std::string::npos);
-  bool retry_after = false;
-  for (std::size_t i = 2; i + 1 < answer.size(); i += 2) retry_after |= answer[i] == "Retry-After";
-  EXPECT_TRUE(retry_after);
+  EXPECT_TRUE(has_header(answer, "Retry-After"));
 }
 
-TEST(completion_flow, transport_failures_retry_then_answer_504) {
-  gateway g(test_config(1), 7);
-  mint_all(g, t0);
-  record_writer out;
-  completion_flow& c = *g.completion(begin(g, false, out));
+TEST_F(flow_test, transport_failures_retry_then_answer_504) {
+  completion_flow& c = start(false);
   action a = c.next(t0, out);
   int attempts = 0;
   while (a == action::fetch) {
@@ -188,6 +193,72 @@ TEST(completion_flow, transport_failures_retry_then_answer_504) {
   EXPECT_EQ(fields(out)[0], "504");
   EXPECT_GE(attempts, 1);
   EXPECT_LE(attempts, 3);
+}
+
+// The isolate's WAF breaker, as the Worker drives it: a block page answers 503 without its HTML
+// and opens the breaker; until the cool-down ends no request is fetched; then one probe goes,
+// and its success closes the breaker for everyone.
+TEST_F(flow_test, a_waf_block_opens_the_isolate_breaker_until_a_probe_passes) {
+  const std::string page = "<!DOCTYPE html><html><title>405</title>errors.aliyun.com</html>";
+  completion_flow& blocked = start(false);
+  ASSERT_EQ(blocked.next(t0, out), action::fetch);
+  ASSERT_EQ(blocked.on_response(405, "text/html", "", page, t0, out), action::respond);
+  auto answer = fields(out);
+  EXPECT_EQ(answer[0], "503");
+  EXPECT_NE(answer[1].find("upstream_blocked"), std::string::npos);
+  EXPECT_EQ(answer[1].find('<'), std::string::npos);
+  EXPECT_TRUE(has_header(answer, "Retry-After"));
+  EXPECT_EQ(g.breaker().current(), waf_breaker::state::open);
+  EXPECT_EQ(g.pool().stats(pool_time(t0)).in_flight, 0u);
+
+  // During the cool-down (10 s by default) the upstream is not called at all.
+  completion_flow& refused = start(false, t0 + 5'000);
+  ASSERT_EQ(refused.next(t0 + 5'000, out), action::respond);
+  answer = fields(out);
+  EXPECT_EQ(answer[0], "503");
+  EXPECT_NE(answer[1].find("upstream_blocked"), std::string::npos);
+  EXPECT_TRUE(has_header(answer, "Retry-After"));
+
+  // After it, one request probes; a second one waits for the probe's verdict.
+  const double later = t0 + 10'001;
+  completion_flow& probe = start(true, later);
+  ASSERT_EQ(probe.next(later, out), action::fetch);
+  EXPECT_EQ(g.breaker().current(), waf_breaker::state::probing);
+  completion_flow& during_probe = start(false, later);
+  ASSERT_EQ(during_probe.next(later, out), action::respond);
+  EXPECT_EQ(fields(out)[0], "503");
+
+  // The probe's verdict is its answer, judged at the first text (a 200 can still carry an
+  // error frame), so the breaker closes then, not at the status line.
+  ASSERT_EQ(probe.on_response(200, "text/event-stream", "", "", later, out), action::read);
+  EXPECT_EQ(g.breaker().current(), waf_breaker::state::probing);
+  std::string written;
+  ASSERT_EQ(feed(probe, testing::read_sample(1), out, written), action::close);
+  EXPECT_TRUE(written.ends_with("data: [DONE]\n\n"));
+  EXPECT_EQ(g.breaker().current(), waf_breaker::state::closed);
+
+  completion_flow& after = start(false, later);
+  EXPECT_EQ(after.next(later, out), action::fetch);
+}
+
+TEST_F(flow_test, a_blocked_probe_doubles_the_cool_down) {
+  const std::string page = "<!doctype html><html>blocked</html>";
+  completion_flow& first = start(false);
+  ASSERT_EQ(first.next(t0, out), action::fetch);
+  ASSERT_EQ(first.on_response(405, "text/html", "", page, t0, out), action::respond);
+  EXPECT_EQ(g.breaker().cooldown(), std::chrono::seconds(10));
+
+  const double later = t0 + 10'001;
+  completion_flow& probe = start(false, later);
+  ASSERT_EQ(probe.next(later, out), action::fetch);
+  ASSERT_EQ(probe.on_response(405, "text/html", "", page, later, out), action::respond);
+  EXPECT_EQ(g.breaker().current(), waf_breaker::state::open);
+  EXPECT_EQ(g.breaker().cooldown(), std::chrono::seconds(20));
+
+  // 10 s on, the old cool-down would have ended; the doubled one has not.
+  completion_flow& still_refused = start(false, later + 10'001);
+  EXPECT_EQ(still_refused.next(later + 10'001, out), action::respond);
+  EXPECT_EQ(fields(out)[0], "503");
 }
 
 TEST(completion_flow, the_front_door_and_validation_answer_before_any_completion) {
