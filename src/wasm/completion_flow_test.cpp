@@ -261,6 +261,25 @@ TEST_F(flow_test, a_blocked_probe_doubles_the_cool_down) {
   EXPECT_EQ(fields(out)[0], "503");
 }
 
+TEST(completion_flow, completions_over_max_concurrent_streams_get_429_until_one_is_dropped) {
+  config cfg = test_config(1);
+  cfg.max_concurrent_streams = 2;
+  gateway g(cfg, 7);
+  mint_all(g, t0);
+  record_writer out;
+  const int first = begin(g, true, out);
+  const int second = begin(g, false, out);
+  ASSERT_GT(first, 0);
+  ASSERT_GT(second, 0);
+  EXPECT_EQ(begin(g, false, out), 0);
+  const auto answer = fields(out);
+  EXPECT_EQ(answer[0], "429");
+  EXPECT_NE(answer[1].find("too_many_concurrent_requests"), std::string::npos);
+  EXPECT_TRUE(has_header(answer, "Retry-After"));
+  g.drop(first, t0);
+  EXPECT_GT(begin(g, false, out), 0);
+}
+
 TEST(completion_flow, the_front_door_and_validation_answer_before_any_completion) {
   gateway g(test_config(1), 7);
   record_writer out;

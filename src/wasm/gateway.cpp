@@ -114,6 +114,12 @@ int gateway::begin(const front_request& request, std::string_view body, bool bod
     write_response(error_answer(model.error(), request.origin, cfg_), out);
     return 0;
   }
+  // MAX_CONCURRENT_STREAMS counts the isolate's completions, as the native server counts its
+  // process's: beyond it a request is refused before it takes a token or an upstream call.
+  if (completions_.size() >= cfg_.max_concurrent_streams) {
+    write_response(error_answer(make_error(errc::too_many_streams), request.origin, cfg_), out);
+    return 0;
+  }
   const int handle = next_handle_++;
   completions_.emplace(handle, std::make_unique<completion_flow>(*this, std::move(*parsed),
                                                                  std::move(*model),

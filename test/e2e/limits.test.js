@@ -123,7 +123,8 @@ describe('MAX_CONNECTIONS', nativeOnly('the Worker has no connections of its own
   });
 });
 
-describe('MAX_CONCURRENT_STREAMS', nativeOnly('the Worker has no cap on completions in flight; the platform scales isolates instead'), () => {
+// The native server counts its process's completions; the Worker counts its isolate's.
+describe('MAX_CONCURRENT_STREAMS', () => {
   const stack = useStack({
     fake: { max_inflight_per_user: 0 }, env: { MAX_CONCURRENT_STREAMS: '1' },
   });
