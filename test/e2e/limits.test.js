@@ -182,6 +182,29 @@ describe('SSE keep-alive comments', () => {
     await stack.ctl.waitFor({ open_streams: 0 });
   });
 
+  test('an upstream that trickles bytes with no output yet still gets comments', async () => {
+    // A few bytes every 3 ms: the upstream never goes quiet for 100 ms, but each event takes
+    // far longer than that to complete, so the client hears nothing between events. The
+    // interval counts from the last write to the client, not from the last upstream read.
+    await stack.ctl.config({
+      answer_text: LONG_ANSWER, answer_pieces: 9,
+      chunk_mode: 'random_bytes', chunk_max_bytes: 4, inter_event_delay_ms: 3, gzip: false,
+    });
+    try {
+      const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
+      assert.equal(r.status, 200);
+      const comments = r.text.split('\n\n').filter((b) => b.startsWith(':'));
+      assert.ok(comments.length >= 1, `expected comments between slow events: ${JSON.stringify(r.text)}`);
+      for (const c of comments) assert.equal(c, ': keep-alive');
+      assert.ok(r.text.indexOf(': keep-alive') > r.text.indexOf('"content"'));
+      const s = summarize(sseEvents(r.text));
+      assert.equal(s.content, LONG_ANSWER.trim());
+      assert.ok(s.done);
+    } finally {
+      await stack.ctl.reset();
+    }
+  });
+
   test('an upstream that keeps talking gets no comments', async () => {
     const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
     assert.equal(r.status, 200);

@@ -143,6 +143,9 @@ class Completion {
     this.ctx = ctx;
     this.upstream = undefined;  // { reader, abort, silent }
     this.writer = undefined;
+    this.keepAlive = undefined;  // the pending keep-alive comment's timer
+    this.writing = false;        // a relay write is under way (a slow client takes its time)
+    this.over = false;           // the stream is closing or closed: write nothing more
     this.responded = false;
     this.gone = false;
   }
@@ -187,21 +190,27 @@ class Completion {
               status: Number(text(status)),
               headers: [['server', 'zai-proxy'], ...headerPairs(headers)],
             }));
+            this.armKeepAlive();
             a = c.next(h, Date.now());
             break;
           }
           case ACTION.write:
+            this.writing = true;
             try {
               await this.writer.write(c.fields()[0]);
             } catch {
               return;  // the client went away: the finally closes the upstream
+            } finally {
+              this.writing = false;
             }
+            this.armKeepAlive();
             a = c.next(h, Date.now());
             break;
           case ACTION.read:
             a = await this.read();
             break;
           case ACTION.close:
+            this.stopKeepAlive();
             await this.writer.close().catch(() => {});
             return;
           case ACTION.waitToken: {
@@ -225,12 +234,33 @@ class Completion {
         }
       }
     } finally {
+      this.stopKeepAlive();
       this.closeUpstream();
       if (!c.broken) {
         c.drop(h, Date.now());
         housekeeping(c, this.ctx);
       }
     }
+  }
+
+  // When nothing has been written to a streamed answer for SSE_KEEPALIVE_MS (the upstream is
+  // silent, or sends bytes that produce no output yet), one comment line keeps the client's
+  // connection, and anything between, from dropping it as idle. Every write re-arms the timer,
+  // as the native server measures from its last write.
+  armKeepAlive() {
+    clearTimeout(this.keepAlive);
+    const ms = this.c.settings.keepAliveMs;
+    if (this.over || !this.writer || ms <= 0) return;
+    this.keepAlive = setTimeout(() => {
+      // A relay write still under way (a slow client) counts as activity.
+      if (this.writing) return this.armKeepAlive();
+      this.writer.write(KEEP_ALIVE_COMMENT).then(() => this.armKeepAlive(), () => {});
+    }, ms);
+  }
+
+  stopKeepAlive() {
+    this.over = true;
+    clearTimeout(this.keepAlive);
   }
 
   async captcha(url) {
@@ -287,18 +317,12 @@ class Completion {
 
   // The next piece of the upstream body, or its end (a read error or UPSTREAM_IDLE_TIMEOUT_MS
   // of silence ends it too; the core decides what that means).
-  // While a streamed answer's upstream is silent, a comment line every SSE_KEEPALIVE_MS keeps the
-  // client's connection (and anything between) from dropping it as idle.
   async read() {
     const { c, h, upstream } = this;
     const timer = setTimeout(() => {
       upstream.silent = true;
       upstream.abort.abort();
     }, c.settings.idleMs);
-    const keepAlive = this.writer && c.settings.keepAliveMs > 0
-      ? setInterval(() => { this.writer.write(KEEP_ALIVE_COMMENT).catch(() => {}); },
-        c.settings.keepAliveMs)
-      : undefined;
     let piece;
     try {
       piece = await upstream.reader.read();
@@ -306,7 +330,6 @@ class Completion {
       piece = { done: true };
     } finally {
       clearTimeout(timer);
-      clearInterval(keepAlive);
     }
     if (piece.done) {
       this.upstream = undefined;
