@@ -44,6 +44,9 @@ struct config {
   std::chrono::milliseconds keep_alive_timeout{60'000};  // idle time between requests
   std::size_t max_connections = 10'000;  // client connections open at once; more get 503
   std::size_t max_concurrent_streams = 4'096;  // completions in flight; more get 429
+  // After SIGTERM/SIGINT, how long requests in flight may run on; then they are cut with an
+  // error (503 server_shutting_down) and the process exits. 0: cut them at once.
+  std::chrono::milliseconds shutdown_grace{25'000};
 
   // Guest-token pool
   int token_pool_size = 5;           // 0 allowed: chat completions then answer 503

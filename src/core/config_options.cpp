@@ -172,6 +172,12 @@ constexpr option option_rows[] = {
      [](config& c, std::string_view v, const file_reader&) {
        return set_count(c.max_concurrent_streams, v, 1, 1'000'000, "an integer");
      }},
+    {{"SHUTDOWN_GRACE_MS", "<ms>", "25000",
+      "After SIGTERM, how long requests in flight may finish before they are cut; 0 cuts at once."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_ms_or_off(c.shutdown_grace, v);
+     }},
     {{"TOKEN_POOL_SIZE", "<int>", "5",
       "Guest tokens kept ready; 0 makes chat completions fail with 503."},
      plain,

@@ -95,6 +95,7 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
       {"KEEP_ALIVE_TIMEOUT_MS", "3000"},
       {"MAX_CONNECTIONS", "64"},
       {"MAX_CONCURRENT_STREAMS", "8"},
+      {"SHUTDOWN_GRACE_MS", "0"},
       {"SSE_KEEPALIVE_MS", "0"},
       {"WAF_COOLDOWN_MS", "200"},
       {"WAF_COOLDOWN_MAX_MS", "800"},
@@ -128,6 +129,7 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
   EXPECT_EQ(c.keep_alive_timeout, std::chrono::milliseconds(3000));
   EXPECT_EQ(c.max_connections, 64u);
   EXPECT_EQ(c.max_concurrent_streams, 8u);
+  EXPECT_EQ(c.shutdown_grace, std::chrono::milliseconds(0));
   EXPECT_EQ(c.sse_keepalive, std::chrono::milliseconds(0));
   EXPECT_EQ(breaker_options(c).cooldown, std::chrono::milliseconds(200));
   EXPECT_EQ(breaker_options(c).max_cooldown, std::chrono::milliseconds(800));
@@ -140,7 +142,8 @@ TEST(config, limits_refuse_values_that_would_disable_them) {
            {"MAX_HEADER_BYTES", "100"},
            {"KEEP_ALIVE_TIMEOUT_MS", "0"},
            {"WAF_COOLDOWN_MS", "0"},
-           {"SSE_KEEPALIVE_MS", "-1"}}) {
+           {"SSE_KEEPALIVE_MS", "-1"},
+           {"SHUTDOWN_GRACE_MS", "3600001"}}) {
     SCOPED_TRACE(name);
     const auto r = parse_config([&](std::string_view n) -> std::optional<std::string> {
       if (n == name) return value;

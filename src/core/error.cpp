@@ -11,7 +11,7 @@ namespace {
 // 4xx rows use OpenAI's own types and codes where OpenAI has them (`model_not_found`,
 // `invalid_api_key`, `rate_limit_exceeded`); the rest name the proxy's situation so a client or an
 // operator can tell them apart without parsing the message.
-constexpr std::array<error_info, 20> table{{
+constexpr std::array<error_info, 21> table{{
     {errc::invalid_request, 400, "invalid_request_error", "", "The request is invalid.", 0, false},
     {errc::invalid_json, 400, "invalid_request_error", "invalid_json",
      "We could not parse the JSON body of your request.", 0, false},
@@ -37,6 +37,8 @@ constexpr std::array<error_info, 20> table{{
      "The proxy is serving as many completions as it allows at once; retry shortly.", 1, true},
     {errc::overloaded, 503, "server_error", "server_overloaded",
      "The proxy has as many open connections as it allows; retry shortly.", 1, true},
+    {errc::shutting_down, 503, "server_error", "server_shutting_down",
+     "The proxy is shutting down and could not finish this request; retry it.", 1, true},
     {errc::no_token_available, 503, "server_error", "no_token_available",
      "No guest token is ready yet; retry shortly.", 2, true},
     {errc::captcha_required, 503, "server_error", "captcha_required",

@@ -29,6 +29,7 @@ enum class errc {
   rate_limited,          // 429, the upstream said slow down and no other token could take it
   too_many_streams,      // 429, MAX_CONCURRENT_STREAMS completions are already in flight
   overloaded,            // 503, MAX_CONNECTIONS client connections are already open
+  shutting_down,         // 503, the proxy is stopping and SHUTDOWN_GRACE_MS has run out
   no_token_available,    // 503, the guest-token pool has no usable token yet
   captcha_required,      // 503, the upstream wants a captcha and CAPTCHA_PROVIDER_URL is unset
   captcha_failed,        // 503, the provider's captcha was refused (after the one retry)

@@ -31,6 +31,7 @@ constexpr expected_row expected[] = {
     {errc::rate_limited, 429, "rate_limit_error", "rate_limit_exceeded", true},
     {errc::too_many_streams, 429, "rate_limit_error", "too_many_concurrent_requests", true},
     {errc::overloaded, 503, "server_error", "server_overloaded", true},
+    {errc::shutting_down, 503, "server_error", "server_shutting_down", true},
     {errc::no_token_available, 503, "server_error", "no_token_available", true},
     {errc::captcha_required, 503, "server_error", "captcha_required", false},
     {errc::captcha_failed, 503, "server_error", "captcha_failed", false},

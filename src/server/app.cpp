@@ -116,6 +116,18 @@ bool app::begin_completion() {
   return true;
 }
 
+std::uint64_t app::on_cut(std::function<void()> hook) {
+  const std::uint64_t id = next_cut_id_++;
+  cut_hooks_.emplace(id, std::move(hook));
+  return id;
+}
+
+void app::cut_in_flight() {
+  // A hook only sets flags and closes sockets; the requests resume later, on this executor.
+  const auto hooks = cut_hooks_;
+  for (const auto& [id, hook] : hooks) hook();
+}
+
 void app::refresh_fe_version() {
   if (!cfg_.zai_fe_version.empty() || scraping_) return;
   asio::co_spawn(io_, scrape_fe_version_once(), asio::detached);

@@ -3,9 +3,12 @@
 // TLS context. All of it lives on the server's one executor, so nothing here takes a lock.
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "core/config.hpp"
 #include "core/front_door.hpp"
@@ -61,6 +64,14 @@ class app {
   bool begin_completion();
   void end_completion() { --completions_; }
 
+  // Requests in flight that a shutdown may cut short once its grace period is over: each
+  // registers a hook while it runs (on_cut returns its id for forget_cut), and cut_in_flight()
+  // calls every hook registered at that moment.
+  std::uint64_t on_cut(std::function<void()> hook);
+  void forget_cut(std::uint64_t id) { cut_hooks_.erase(id); }
+  void cut_in_flight();
+  std::size_t in_flight() const { return cut_hooks_.size(); }
+
   std::string random_uuid() { return ids_.uuid(); }
   std::string completion_id() { return ids_.completion_id(); }
 
@@ -96,6 +107,8 @@ class app {
   std::vector<idle_connection> idle_upstream_;  // most recently used last
   waf_breaker breaker_;
   std::size_t completions_ = 0;
+  std::map<std::uint64_t, std::function<void()>> cut_hooks_;
+  std::uint64_t next_cut_id_ = 1;
 };
 
 }  // namespace zai::server

@@ -21,6 +21,7 @@ constexpr auto remint_wait = std::chrono::seconds(10);
 // A client that takes longer than this to accept one write of a streamed answer has stopped
 // reading; its connection is closed rather than held (the upstream waits meanwhile).
 constexpr auto client_write_timeout = std::chrono::seconds(60);
+const api_error shutdown_cut = make_error(errc::shutting_down);
 
 std::int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -31,10 +32,14 @@ std::int64_t unix_ms() {
 // Closes the upstream connection as soon as the client goes away, so an abandoned stream does
 // not keep generating upstream. It waits for the client socket to become readable: with no
 // bytes available that means the peer closed (a pipelined request would have bytes).
+// The same watch lets a shutdown cut the request short once its grace period is over.
 struct client_watch {
   bool finished = false;
   bool client_gone = false;  // no new upstream work may start for this request
+  bool cut = false;          // the shutdown grace ran out: end now with server_shutting_down
   std::weak_ptr<http_connection> upstream;
+
+  bool stop_upstream_work() const { return client_gone || cut; }
 };
 
 awaitable<void> watch_client(beast::tcp_stream& client, std::shared_ptr<client_watch> watch) {
@@ -131,12 +136,6 @@ awaitable<void> read_until_text(open_stream& s) {
   }
 }
 
-// The client's error for a failed stream. A stream cut short by the idle timeout is the
-// upstream going silent, which the error table calls a timeout, not a truncation.
-api_error client_error(const open_stream& s, const upstream_error& e) {
-  return stream_error_to_api_error(e, s.went_silent);
-}
-
 class completion {
  public:
   completion(app& a, exchange& ex, const chat_request& request, const resolved_model& model)
@@ -150,6 +149,17 @@ class completion {
   awaitable<bool> run() {
     watch_ = std::make_shared<client_watch>();
     asio::co_spawn(ex_.stream.get_executor(), watch_client(ex_.stream, watch_), asio::detached);
+    const auto cut_hook = app_.on_cut([w = std::weak_ptr<client_watch>(watch_)] {
+      const auto watch = w.lock();
+      if (!watch) return;
+      watch->cut = true;
+      if (auto up = watch->upstream.lock()) up->cancel();
+    });
+    struct forget_cut {
+      app& a;
+      std::uint64_t id;
+      ~forget_cut() { a.forget_cut(id); }
+    } forget{app_, cut_hook};
     const bool keep = co_await attempts();
     watch_->finished = true;
     error_code ignored;
@@ -203,7 +213,7 @@ class completion {
                                   : std::nullopt);
         if (verdict->refresh_fe_version) app_.refresh_fe_version();
         if (s.connection) s.connection->cancel();
-        if (verdict->retry && !watch_->client_gone) {
+        if (verdict->retry && !watch_->stop_upstream_work()) {
           retrying = std::move(verdict);
           continue;
         }
@@ -253,7 +263,7 @@ class completion {
       ec = co_await s.connection->send(r);
       // The upstream may have closed the idle connection just as we reused it; nothing was
       // answered, so the request goes once more on a fresh connection.
-      if (ec && ec != beast::error::timeout && !watch_->client_gone) {
+      if (ec && ec != beast::error::timeout && !watch_->stop_upstream_work()) {
         s.connection->cancel();
         s.connection = app_.connect_upstream();
       }
@@ -261,7 +271,7 @@ class completion {
     if (!s.connection->reused()) {
       watch_->upstream = s.connection;
       // A client that left while we waited for a token or a captcha gets no upstream request.
-      if (watch_->client_gone) {
+      if (watch_->stop_upstream_work()) {
         ec = asio::error::operation_aborted;
       } else {
         ec = co_await s.connection->connect();
@@ -287,7 +297,17 @@ class completion {
   }
 
   awaitable<bool> fail(const api_error& e) {
-    co_return co_await send(ex_, error_response(ex_, app_.cfg(), e));
+    // Whatever failed after a shutdown cut failed because of it.
+    const api_error& why = watch_->cut ? shutdown_cut : e;
+    co_return co_await send(ex_, error_response(ex_, app_.cfg(), why));
+  }
+
+  // The client's error for a failed stream. A stream cut short by the idle timeout is the
+  // upstream going silent, which the error table calls a timeout, not a truncation; one cut by
+  // the shutdown is the shutdown.
+  api_error client_error(const open_stream& s, const upstream_error& e) const {
+    if (watch_->cut) return shutdown_cut;
+    return stream_error_to_api_error(e, s.went_silent);
   }
 
   // Streams the answer: headers now (the first text is in hand), then every event as it comes.

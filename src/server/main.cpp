@@ -1,6 +1,6 @@
 // zai-proxy: reads the configuration once (environment and flags), starts the token pool and the
 // HTTP server on one executor, and on SIGTERM/SIGINT stops accepting, lets requests in flight
-// finish within the grace period, then exits 0.
+// finish within SHUTDOWN_GRACE_MS, cuts the rest short with an error, then exits 0.
 #include <sys/resource.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -23,8 +23,8 @@ namespace {
 using namespace zai;
 using namespace zai::server;
 
-// How long in-flight requests may run on after SIGTERM before the process exits anyway.
-constexpr std::chrono::seconds shutdown_grace{25};
+// After the grace period, how long the requests it cut have to write their error and close.
+constexpr std::chrono::seconds cut_wait{2};
 
 std::optional<std::string> read_env(std::string_view name) {
   const std::string key(name);
@@ -56,18 +56,32 @@ void raise_descriptor_limit(const config& cfg) {
   }
 }
 
-awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
-                          std::chrono::milliseconds grace) {
-  log_event("info", "shutdown", {{"phase", "draining"}});
-  server.stop_accepting();
-  a.stop();
-  asio::steady_timer tick(io);
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  // Polls the connection count; the drain is rare and short, so a timer is simpler than wiring
-  // a completion signal through every connection.
+// Waits until no client connection is open, or until `deadline`. Polls: the drain is rare and
+// short, so a timer is simpler than wiring a completion signal through every connection.
+awaitable<void> connections_closed(http_server& server, asio::steady_timer& tick,
+                                   std::chrono::steady_clock::time_point deadline) {
   while (server.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
     tick.expires_after(std::chrono::milliseconds(50));
     co_await tick.async_wait(nothrow_awaitable);
+  }
+}
+
+// Stops accepting, lets requests in flight finish within SHUTDOWN_GRACE_MS, then cuts the rest
+// short: each ends with a 503 server_shutting_down (as an error event if it is streaming), so a
+// client learns why and may retry elsewhere.
+awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
+                          std::chrono::milliseconds grace) {
+  log_event("info", "shutdown",
+            {{"phase", "draining"}, {"grace_ms", std::to_string(grace.count())}});
+  server.stop_accepting();
+  a.stop();
+  asio::steady_timer tick(io);
+  co_await connections_closed(server, tick, std::chrono::steady_clock::now() + grace);
+  if (server.connections() > 0) {
+    log_event("warn", "shutdown",
+              {{"phase", "cutting"}, {"completions", std::to_string(a.in_flight())}});
+    a.cut_in_flight();
+    co_await connections_closed(server, tick, std::chrono::steady_clock::now() + cut_wait);
   }
   log_event("info", "shutdown", {{"phase", "done"}});
   io.stop();
@@ -138,7 +152,7 @@ int main(int argc, char** argv) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const error_code& ec, int) {
     if (ec) return;
-    asio::co_spawn(io, shut_down(io, server, a, shutdown_grace), asio::detached);
+    asio::co_spawn(io, shut_down(io, server, a, cfg.shutdown_grace), asio::detached);
   });
 
   io.run();

@@ -37,7 +37,8 @@ function attempt(name, fn) {
   }
 }
 
-// The proxy drains streams for 25 s after SIGTERM (src/server/main.cpp); a kill must come later.
+// The proxy drains streams for SHUTDOWN_GRACE_MS (default 25 s, src/core/config.hpp) after SIGTERM;
+// neither file sets it, and a kill must come later.
 const DRAIN_SECONDS = 25;
 const MODELS = {
   'v1/ConfigMap': ConfigMap,

@@ -1,12 +1,12 @@
 // The proxy under load and at its edges: 50 parallel streams, a client that leaves mid-stream
 // (the upstream stream must close promptly and the proxy keep serving), SIGTERM (in-flight
-// streams finish, exit code 0), and logs that never hold the API key or a guest token.
+// streams finish, exit code 0; past the grace period they are cut with an error), and logs that never hold the API key or a guest token.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import {
-  API_KEY, assertNoSecrets, bearerOf, CLIENT_GONE_UNSEEN, drain, get, makeClient, nativeOnly, post,
-  proxyBin, sseEvents, startStack, summarize, useStack,
+  API_KEY, assertNoSecrets, assertOpenAIError, bearerOf, CLIENT_GONE_UNSEEN, drain, get, makeClient,
+  nativeOnly, openStalledStream, post, proxyBin, sseEvents, startStack, summarize, useStack,
 } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
@@ -127,6 +127,44 @@ describe('SIGTERM', nativeOnly('signals and exit codes belong to the native proc
       assert.equal(s.content, `${LONG_FIRST} The end.`);
       assert.deepEqual(s.finish, ['stop']);
       assert.ok(s.done);
+    } finally {
+      assert.equal(await stack.stop(), 0);
+    }
+  });
+});
+
+describe('SIGTERM past SHUTDOWN_GRACE_MS', nativeOnly('signals and exit codes belong to the native process'), () => {
+  test('requests still in flight are cut with server_shutting_down, the upstream closed, exit 0', async () => {
+    const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '300' }, fake: { max_inflight_per_user: 0 } });
+    try {
+      // Both upstream streams stall for 30 s after their first event, far past the grace.
+      await stack.ctl.script(stalled(2));
+      const stream = await openStalledStream(stack.proxy, { model: 'glm-4.7', messages: user('cut me') });
+      const whole = post(stack.proxy, '/v1/chat/completions', { model: 'glm-4.7', messages: user('and me') });
+      await stack.ctl.waitFor({ open_streams: 2 });
+      stack.proxy.signal('SIGTERM');
+
+      // The stream keeps what it had, then ends with an error event instead of finishing.
+      let text = stream.first;
+      for (;;) {
+        const { value, done } = await stream.reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      const s = summarize(sseEvents(text));
+      assert.equal(s.content, LONG_FIRST);
+      assert.deepEqual(s.finish, []);
+      assert.equal(s.done, false);
+      assert.equal(s.errors.length, 1, text);
+      assert.equal(s.errors[0].code, 'server_shutting_down');
+
+      // The non-streamed one had nothing to show: a plain 503 the SDKs retry.
+      const r = await whole;
+      assertOpenAIError(r, 503, 'server_shutting_down');
+      assert.equal(r.headers.get('retry-after'), '1');
+
+      await stack.ctl.waitFor({ open_streams: 0 });
+      assert.ok(stack.proxy.logs.some((l) => /"phase":"cutting"/.test(l)), 'the cut is logged');
     } finally {
       assert.equal(await stack.stop(), 0);
     }
