@@ -110,21 +110,16 @@ front_status app::status() {
   return {tokens_.stats(), fe_version_, describe_breaker(breaker_, now)};
 }
 
-bool app::begin_completion() {
-  if (completions_ >= cfg_.max_concurrent_streams) return false;
-  ++completions_;
-  return true;
-}
-
-std::uint64_t app::on_cut(std::function<void()> hook) {
-  const std::uint64_t id = next_cut_id_++;
-  cut_hooks_.emplace(id, std::move(hook));
+std::optional<std::uint64_t> app::begin_completion(std::function<void()> cut) {
+  if (in_flight_.size() >= cfg_.max_concurrent_streams) return std::nullopt;
+  const std::uint64_t id = next_completion_++;
+  in_flight_.emplace(id, std::move(cut));
   return id;
 }
 
 void app::cut_in_flight() {
   // A hook only sets flags and closes sockets; the requests resume later, on this executor.
-  const auto hooks = cut_hooks_;
+  const auto hooks = in_flight_;
   for (const auto& [id, hook] : hooks) hook();
 }
 

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,18 +60,14 @@ class app {
   // What /health reports: the pool, the front-end version, the breaker.
   front_status status();
 
-  // Completions in flight, capped by MAX_CONCURRENT_STREAMS: begin_completion() is false at the
-  // cap; every true one is matched by one end_completion().
-  bool begin_completion();
-  void end_completion() { --completions_; }
-
-  // Requests in flight that a shutdown may cut short once its grace period is over: each
-  // registers a hook while it runs (on_cut returns its id for forget_cut), and cut_in_flight()
+  // Completions in flight, capped by MAX_CONCURRENT_STREAMS. begin_completion() registers the
+  // completion's cut hook (what a shutdown calls once its grace period is over) and returns its
+  // id, or nothing at the cap; every id goes back through end_completion(). cut_in_flight()
   // calls every hook registered at that moment.
-  std::uint64_t on_cut(std::function<void()> hook);
-  void forget_cut(std::uint64_t id) { cut_hooks_.erase(id); }
+  std::optional<std::uint64_t> begin_completion(std::function<void()> cut);
+  void end_completion(std::uint64_t id) { in_flight_.erase(id); }
+  std::size_t completions_in_flight() const { return in_flight_.size(); }
   void cut_in_flight();
-  std::size_t in_flight() const { return cut_hooks_.size(); }
 
   std::string random_uuid() { return ids_.uuid(); }
   std::string completion_id() { return ids_.completion_id(); }
@@ -106,9 +103,8 @@ class app {
   bool stopped_ = false;
   std::vector<idle_connection> idle_upstream_;  // most recently used last
   waf_breaker breaker_;
-  std::size_t completions_ = 0;
-  std::map<std::uint64_t, std::function<void()>> cut_hooks_;
-  std::uint64_t next_cut_id_ = 1;
+  std::map<std::uint64_t, std::function<void()>> in_flight_;  // completions and their cut hooks
+  std::uint64_t next_completion_ = 1;
 };
 
 }  // namespace zai::server

@@ -139,27 +139,26 @@ awaitable<void> read_until_text(open_stream& s) {
 class completion {
  public:
   completion(app& a, exchange& ex, const chat_request& request, const resolved_model& model)
-      : app_(a), ex_(ex), request_(request), model_(model) {
+      : app_(a), ex_(ex), request_(request), model_(model),
+        watch_(std::make_shared<client_watch>()) {
     meta_.id = a.completion_id();
     meta_.created = unix_ms() / 1000;
     meta_.model = request.model;
     budget_.captcha_provider = a.cfg().captcha_provider_url.has_value();
   }
 
-  awaitable<bool> run() {
-    watch_ = std::make_shared<client_watch>();
-    asio::co_spawn(ex_.stream.get_executor(), watch_client(ex_.stream, watch_), asio::detached);
-    const auto cut_hook = app_.on_cut([w = std::weak_ptr<client_watch>(watch_)] {
+  // What a shutdown calls once its grace period is over: end this request now.
+  std::function<void()> cut_hook() const {
+    return [w = std::weak_ptr<client_watch>(watch_)] {
       const auto watch = w.lock();
       if (!watch) return;
       watch->cut = true;
       if (auto up = watch->upstream.lock()) up->cancel();
-    });
-    struct forget_cut {
-      app& a;
-      std::uint64_t id;
-      ~forget_cut() { a.forget_cut(id); }
-    } forget{app_, cut_hook};
+    };
+  }
+
+  awaitable<bool> run() {
+    asio::co_spawn(ex_.stream.get_executor(), watch_client(ex_.stream, watch_), asio::detached);
     const bool keep = co_await attempts();
     watch_->finished = true;
     error_code ignored;
@@ -449,14 +448,16 @@ class completion {
 
 awaitable<bool> serve_chat_completion(app& a, exchange& ex, const chat_request& request,
                                       const resolved_model& model) {
-  if (!a.begin_completion()) {
+  completion c(a, ex, request, model);
+  const auto id = a.begin_completion(c.cut_hook());
+  if (!id) {
     co_return co_await send(ex, error_response(ex, a.cfg(), make_error(errc::too_many_streams)));
   }
   struct end_completion {
     app& a;
-    ~end_completion() { a.end_completion(); }
-  } counted{a};
-  completion c(a, ex, request, model);
+    std::uint64_t id;
+    ~end_completion() { a.end_completion(id); }
+  } counted{a, *id};
   co_return co_await c.run();
 }
 

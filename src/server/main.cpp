@@ -79,7 +79,7 @@ awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
   co_await connections_closed(server, tick, std::chrono::steady_clock::now() + grace);
   if (server.connections() > 0) {
     log_event("warn", "shutdown",
-              {{"phase", "cutting"}, {"completions", std::to_string(a.in_flight())}});
+              {{"phase", "cutting"}, {"completions", std::to_string(a.completions_in_flight())}});
     a.cut_in_flight();
     co_await connections_closed(server, tick, std::chrono::steady_clock::now() + cut_wait);
   }
