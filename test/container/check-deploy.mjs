@@ -37,9 +37,10 @@ function attempt(name, fn) {
   }
 }
 
-// The proxy drains streams for SHUTDOWN_GRACE_MS (default 25 s, src/core/config.hpp) after SIGTERM;
-// neither file sets it, and a kill must come later.
-const DRAIN_SECONDS = 25;
+// After SIGTERM the proxy lets requests finish for SHUTDOWN_GRACE_MS (default 25 s,
+// src/core/config.hpp): each file's kill must come later than the drain that file configures.
+const DEFAULT_DRAIN_MS = 25_000;
+const drainSeconds = (ms) => Math.ceil(Number(ms ?? DEFAULT_DRAIN_MS) / 1000);
 const MODELS = {
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
@@ -146,8 +147,9 @@ check('runs as non-root (runAsNonRoot and a non-zero runAsUser)', effective('run
 check('read-only root filesystem', c.securityContext?.readOnlyRootFilesystem === true);
 check('no privilege escalation', c.securityContext?.allowPrivilegeEscalation === false);
 check('all capabilities dropped', (c.securityContext?.capabilities?.drop ?? []).includes('ALL'));
-check(`terminationGracePeriodSeconds > the proxy's ${DRAIN_SECONDS} s drain plus preStop`,
-  (pod.terminationGracePeriodSeconds ?? 30) > DRAIN_SECONDS + (c.lifecycle?.preStop?.sleep?.seconds ?? 0),
+const k8sDrain = drainSeconds(configMap.data?.SHUTDOWN_GRACE_MS);
+check(`terminationGracePeriodSeconds > the proxy's ${k8sDrain} s drain plus preStop`,
+  (pod.terminationGracePeriodSeconds ?? 30) > k8sDrain + (c.lifecycle?.preStop?.sleep?.seconds ?? 0),
   `${pod.terminationGracePeriodSeconds}`);
 check('a rolling update never drops below the replica count', deployment.spec?.strategy?.rollingUpdate?.maxUnavailable === 0);
 
@@ -183,9 +185,11 @@ check('compose: restart unless-stopped', proxy.restart === 'unless-stopped');
 check('compose: healthcheck runs the binary\'s probe', JSON.stringify(proxy.healthcheck?.test ?? []).includes('--health-probe'));
 check('compose: json-file log rotation (max-size, max-file)',
   proxy.logging?.driver === 'json-file' && Boolean(proxy.logging?.options?.['max-size']) && Boolean(proxy.logging?.options?.['max-file']));
-const grace = /^(\d+)s$/.exec(proxy.stop_grace_period ?? '');
-check(`compose: stop_grace_period > ${DRAIN_SECONDS}s`, Boolean(grace) && Number(grace[1]) > DRAIN_SECONDS, proxy.stop_grace_period);
 const env = proxy.environment ?? {};
+const composeDrain = drainSeconds(/^\$\{SHUTDOWN_GRACE_MS:-(\d+)\}$/.exec(env.SHUTDOWN_GRACE_MS ?? '')?.[1]);
+const grace = /^(\d+)s$/.exec(proxy.stop_grace_period ?? '');
+check(`compose: stop_grace_period > the proxy's ${composeDrain} s drain`,
+  Boolean(grace) && Number(grace[1]) > composeDrain, proxy.stop_grace_period);
 check('compose: every default is written out (${VAR:-default})',
   Object.entries(env).every(([k, v]) => typeof v === 'string' && v.startsWith(`\${${k}:-`)), JSON.stringify(env).slice(0, 200));
 if (settings) {
