@@ -219,7 +219,7 @@ TEST_F(flow_test, a_waf_block_opens_the_isolate_breaker_until_a_probe_passes) {
   EXPECT_NE(answer[1].find("upstream_blocked"), std::string::npos);
   EXPECT_TRUE(has_header(answer, "Retry-After"));
 
-  // After it, one request probes; a second one waits for the probe's verdict.
+  // After it, one request probes; another is refused (503) until the probe's verdict.
   const double later = t0 + 10'001;
   completion_flow& probe = start(true, later);
   ASSERT_EQ(probe.next(later, out), action::fetch);
