@@ -105,7 +105,7 @@ describe('a client that leaves mid-stream', nativeOnly(CLIENT_GONE_UNSEEN), () =
 });
 
 describe('SIGTERM', nativeOnly('signals and exit codes belong to the native process'), () => {
-  test('a stream in flight finishes, then the proxy exits 0', async () => {
+  test('a stream in flight finishes, even through a second SIGTERM, then the proxy exits 0', async () => {
     const stack = await startStack({});
     try {
       await stack.ctl.script({ ...stalled(), transport: { stall_after_events: 1, stall_ms: 300 } });
@@ -118,6 +118,8 @@ describe('SIGTERM', nativeOnly('signals and exit codes belong to the native proc
       const reader = res.body.getReader();
       let text = new TextDecoder().decode((await reader.read()).value);
       stack.proxy.signal('SIGTERM');
+      // An impatient second signal (signal() sends only one) neither kills nor hurries the drain.
+      stack.proxy.child.kill('SIGTERM');
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
