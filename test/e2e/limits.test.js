@@ -155,6 +155,13 @@ describe('MAX_CONCURRENT_STREAMS', () => {
 const LONG_ANSWER = 'The quick brown fox jumps over the lazy dog. '.repeat(3);
 const longAnswer = { answer_text: LONG_ANSWER, answer_pieces: 9, stall_after_events: 6 };
 
+// The SSE comment blocks of a stream's text; every one must be the keep-alive line.
+function keepAliveComments(text) {
+  const comments = text.split('\n\n').filter((b) => b.startsWith(':'));
+  for (const c of comments) assert.equal(c, ': keep-alive');
+  return comments;
+}
+
 describe('SSE keep-alive comments', () => {
   const stack = useStack({ fake: { max_inflight_per_user: 0 }, env: { SSE_KEEPALIVE_MS: '100' } });
 
@@ -163,9 +170,8 @@ describe('SSE keep-alive comments', () => {
     try {
       const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
       assert.equal(r.status, 200);
-      const comments = r.text.split('\n\n').filter((b) => b.startsWith(':'));
+      const comments = keepAliveComments(r.text);
       assert.ok(comments.length >= 3, `expected comments during the 700 ms gap: ${JSON.stringify(r.text)}`);
-      for (const c of comments) assert.equal(c, ': keep-alive');
       // They come during the gap: after the first text, before the end.
       assert.ok(r.text.indexOf(': keep-alive') > r.text.indexOf('"content"'));
       const s = summarize(sseEvents(r.text));
@@ -193,9 +199,8 @@ describe('SSE keep-alive comments', () => {
     try {
       const r = await post(stack.proxy, '/v1/chat/completions', helloStream);
       assert.equal(r.status, 200);
-      const comments = r.text.split('\n\n').filter((b) => b.startsWith(':'));
+      const comments = keepAliveComments(r.text);
       assert.ok(comments.length >= 1, `expected comments between slow events: ${JSON.stringify(r.text)}`);
-      for (const c of comments) assert.equal(c, ': keep-alive');
       assert.ok(r.text.indexOf(': keep-alive') > r.text.indexOf('"content"'));
       const s = summarize(sseEvents(r.text));
       assert.equal(s.content, LONG_ANSWER.trim());
