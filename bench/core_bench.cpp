@@ -10,11 +10,11 @@
 #include <sstream>
 
 #include "bench/synthetic_stream.hpp"
-#include "core/openai_request.hpp"
-#include "core/openai_response.hpp"
-#include "core/signature.hpp"
-#include "core/stream_translator.hpp"
-#include "core/zai_request.hpp"
+#include "core/api/openai_chat_request.hpp"
+#include "core/api/openai_chat_response.hpp"
+#include "core/zai/signature.hpp"
+#include "core/stream/stream_translator.hpp"
+#include "core/zai/request.hpp"
 #include "native/hmac_openssl.hpp"
 
 namespace {

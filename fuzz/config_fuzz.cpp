@@ -25,7 +25,7 @@
 
 #include "core/config.hpp"
 #include "core/models.hpp"
-#include "core/utf16.hpp"
+#include "core/stream/utf16.hpp"
 #include "fuzz_support.hpp"
 
 namespace zai::fuzz {

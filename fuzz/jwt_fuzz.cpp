@@ -17,8 +17,8 @@
 #include <string_view>
 
 #include "core/encoding.hpp"
-#include "core/jwt.hpp"
-#include "core/zai_request.hpp"
+#include "core/zai/jwt.hpp"
+#include "core/zai/request.hpp"
 #include "fuzz_support.hpp"
 
 namespace zai::fuzz {

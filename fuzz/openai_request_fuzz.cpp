@@ -17,8 +17,8 @@
 #include "core/encoding.hpp"
 #include "core/error.hpp"
 #include "core/models.hpp"
-#include "core/openai_request.hpp"
-#include "core/zai_request.hpp"
+#include "core/api/openai_chat_request.hpp"
+#include "core/zai/request.hpp"
 #include "fuzz_support.hpp"
 #include "native/hmac_openssl.hpp"
 

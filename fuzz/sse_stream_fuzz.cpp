@@ -20,10 +20,10 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/openai_response.hpp"
-#include "core/stream_translator.hpp"
-#include "core/upstream_verdict.hpp"
-#include "core/utf16.hpp"
+#include "core/api/openai_chat_response.hpp"
+#include "core/stream/stream_translator.hpp"
+#include "core/flow/upstream_verdict.hpp"
+#include "core/stream/utf16.hpp"
 #include "fuzz_support.hpp"
 
 namespace zai::fuzz {

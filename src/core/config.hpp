@@ -19,9 +19,9 @@
 #include "core/error.hpp"
 #include "core/http_url.hpp"
 #include "core/models.hpp"
-#include "core/signature.hpp"
-#include "core/token_pool.hpp"
-#include "core/waf_breaker.hpp"
+#include "core/zai/signature.hpp"
+#include "core/pool/token_pool.hpp"
+#include "core/pool/waf_breaker.hpp"
 
 namespace zai {
 

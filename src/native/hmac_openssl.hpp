@@ -1,7 +1,7 @@
 // The native host's HMAC-SHA256 for the core's signer, from OpenSSL.
 #pragma once
 
-#include "core/signature.hpp"
+#include "core/zai/signature.hpp"
 
 namespace zai::native {
 

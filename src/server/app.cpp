@@ -4,7 +4,7 @@
 
 #include <iostream>
 
-#include "core/zai_request.hpp"
+#include "core/zai/request.hpp"
 #include "server/log.hpp"
 #include "server/respond.hpp"
 

@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "core/front_door.hpp"
+#include "core/api/front_door.hpp"
 #include "core/ids.hpp"
 #include "core/models.hpp"
-#include "core/zai_request.hpp"
+#include "core/zai/request.hpp"
 #include "server/http_client.hpp"
 #include "server/http_server.hpp"
 #include "server/token_service.hpp"

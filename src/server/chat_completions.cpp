@@ -5,10 +5,10 @@
 #include <charconv>
 #include <sstream>
 
-#include "core/front_door.hpp"
-#include "core/openai_response.hpp"
-#include "core/upstream_verdict.hpp"
-#include "core/zai_request.hpp"
+#include "core/api/front_door.hpp"
+#include "core/api/openai_chat_response.hpp"
+#include "core/flow/upstream_verdict.hpp"
+#include "core/zai/request.hpp"
 #include "native/hmac_openssl.hpp"
 #include "server/respond.hpp"
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/models.hpp"
-#include "core/openai_request.hpp"
+#include "core/api/openai_chat_request.hpp"
 #include "server/app.hpp"
 
 namespace zai::server {

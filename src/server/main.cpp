@@ -13,7 +13,7 @@
 #include <fstream>
 
 #include "core/config.hpp"
-#include "core/front_door.hpp"
+#include "core/api/front_door.hpp"
 #include "server/app.hpp"
 #include "server/health_probe.hpp"
 #include "server/log.hpp"

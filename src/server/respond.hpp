@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "core/error.hpp"
-#include "core/front_door.hpp"
+#include "core/api/front_door.hpp"
 #include "server/http_server.hpp"
 
 namespace zai::server {

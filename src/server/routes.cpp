@@ -1,7 +1,7 @@
 // The request entry point: the core's front door answers everything but a completion (routing,
 // CORS preflight, auth, /health, /v1/models); the access log line every request ends with.
-#include "core/front_door.hpp"
-#include "core/openai_request.hpp"
+#include "core/api/front_door.hpp"
+#include "core/api/openai_chat_request.hpp"
 #include "server/app.hpp"
 #include "server/chat_completions.hpp"
 #include "server/log.hpp"

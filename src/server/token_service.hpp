@@ -6,7 +6,7 @@
 #include <functional>
 #include <vector>
 
-#include "core/token_pool.hpp"
+#include "core/pool/token_pool.hpp"
 #include "server/net.hpp"
 
 namespace zai::server {

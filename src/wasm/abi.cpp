@@ -10,7 +10,7 @@
 
 #include "core/config.hpp"
 #include "core/error.hpp"
-#include "core/front_door.hpp"
+#include "core/api/front_door.hpp"
 #include "wasm/completion_flow.hpp"
 #include "wasm/gateway.hpp"
 #include "wasm/record.hpp"

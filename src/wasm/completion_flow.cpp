@@ -2,8 +2,8 @@
 
 #include <boost/json/parse.hpp>
 
-#include "core/front_door.hpp"
-#include "core/zai_request.hpp"
+#include "core/api/front_door.hpp"
+#include "core/zai/request.hpp"
 #include "wasm/gateway.hpp"
 
 namespace zai::wasm {

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/models.hpp"
-#include "core/openai_request.hpp"
-#include "core/openai_response.hpp"
-#include "core/stream_translator.hpp"
-#include "core/upstream_verdict.hpp"
+#include "core/api/openai_chat_request.hpp"
+#include "core/api/openai_chat_response.hpp"
+#include "core/stream/stream_translator.hpp"
+#include "core/flow/upstream_verdict.hpp"
 #include "wasm/record.hpp"
 
 namespace zai::wasm {

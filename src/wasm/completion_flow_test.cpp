@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/stream_test_support.hpp"
+#include "stream_test_support.hpp"
 #include "native/hmac_openssl.hpp"
 #include "wasm/gateway.hpp"
 

@@ -1,6 +1,6 @@
 #include "wasm/gateway.hpp"
 
-#include "core/openai_request.hpp"
+#include "core/api/openai_chat_request.hpp"
 #include "wasm/completion_flow.hpp"
 
 namespace zai::wasm {

@@ -14,11 +14,11 @@
 #include <string_view>
 
 #include "core/config.hpp"
-#include "core/front_door.hpp"
+#include "core/api/front_door.hpp"
 #include "core/ids.hpp"
-#include "core/signature.hpp"
-#include "core/token_pool.hpp"
-#include "core/zai_request.hpp"
+#include "core/zai/signature.hpp"
+#include "core/pool/token_pool.hpp"
+#include "core/zai/request.hpp"
 #include "wasm/record.hpp"
 
 namespace zai::wasm {

@@ -1,0 +1,173 @@
+#include "core/api/openai_chat_response.hpp"
+
+#include "core/json_text.hpp"
+
+namespace zai {
+namespace {
+
+constexpr std::string_view think_open = "<think>\n";
+constexpr std::string_view think_close = "\n</think>\n\n";
+
+// The fields every completion object and chunk starts with, up to and including the comma
+// after system_fingerprint: {"id":…,"object":…,"created":…,"model":…,"system_fingerprint":null,
+void append_head(std::string& out, const completion_meta& meta, std::string_view object) {
+  out += "{\"id\":";
+  append_json_string(out, meta.id);
+  out += ",\"object\":\"";
+  out += object;
+  out += "\",\"created\":";
+  append_json_uint(out, static_cast<std::uint64_t>(meta.created));
+  out += ",\"model\":";
+  append_json_string(out, meta.model);
+  out += ",\"system_fingerprint\":null,";
+}
+
+}  // namespace
+
+std::string_view finish_reason_name(finish_reason reason) {
+  switch (reason) {
+    case finish_reason::stop: return "stop";
+    case finish_reason::length: return "length";
+    case finish_reason::content_filter: return "content_filter";
+  }
+  return "stop";
+}
+
+chunk_writer::chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage)
+    : think_tags_(think_tags), include_usage_(include_usage) {
+  prefix_ = "data: ";
+  append_head(prefix_, meta, "chat.completion.chunk");
+  // With include_usage every chunk but the last carries "usage":null, as OpenAI sends it.
+  if (include_usage_) prefix_ += "\"usage\":null,";
+}
+
+void chunk_writer::open(std::string& out) {
+  out += prefix_;
+  out += "\"choices\":[{\"index\":0,\"delta\":{";
+  if (!role_sent_) {
+    out += "\"role\":\"assistant\",";
+    role_sent_ = true;
+  }
+}
+
+void chunk_writer::close(std::string& out) {
+  out += "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+}
+
+void chunk_writer::delta(std::string_view field, std::string_view text, std::string& out) {
+  open(out);
+  out += '"';
+  out += field;
+  out += "\":";
+  append_json_string(out, text);
+  close(out);
+}
+
+void chunk_writer::reasoning(std::string_view text, std::string& out) {
+  if (text.empty()) return;
+  if (!think_tags_) {
+    section_ = section::reasoning;
+    delta("reasoning_content", text, out);
+    return;
+  }
+  std::string tagged;
+  if (section_ != section::reasoning) tagged = think_open;
+  section_ = section::reasoning;
+  tagged += text;
+  delta("content", tagged, out);
+}
+
+void chunk_writer::content(std::string_view text, std::string& out) {
+  if (text.empty()) return;
+  if (think_tags_ && section_ == section::reasoning) {
+    std::string tagged(think_close);
+    tagged += text;
+    section_ = section::content;
+    delta("content", tagged, out);
+    return;
+  }
+  section_ = section::content;
+  delta("content", text, out);
+}
+
+void chunk_writer::finish(finish_reason reason, std::string& out) {
+  if (think_tags_ && section_ == section::reasoning) {
+    delta("content", "\n</think>", out);
+    section_ = section::content;
+  }
+  open(out);
+  if (out.back() == ',') out.pop_back();  // a role-only delta: no dangling comma
+  out += "},\"logprobs\":null,\"finish_reason\":\"";
+  out += finish_reason_name(reason);
+  out += "\"}]}\n\n";
+}
+
+void chunk_writer::usage(const token_usage& usage, std::string& out) {
+  if (!include_usage_) return;
+  // The usage chunk has no choices; its prefix must not say "usage":null.
+  std::string_view prefix = prefix_;
+  prefix.remove_suffix(std::string_view("\"usage\":null,").size());
+  out += prefix;
+  out += "\"choices\":[],\"usage\":";
+  append_usage_json(out, usage);
+  out += "}\n\n";
+}
+
+void chunk_writer::done(std::string& out) { out += "data: [DONE]\n\n"; }
+
+void chunk_writer::error(std::string_view error_json, std::string& out) {
+  out += "data: ";
+  out += error_json;
+  out += "\n\n";
+}
+
+void append_usage_json(std::string& out, const token_usage& usage) {
+  out += "{\"prompt_tokens\":";
+  append_json_uint(out, usage.prompt_tokens);
+  out += ",\"completion_tokens\":";
+  append_json_uint(out, usage.completion_tokens);
+  out += ",\"total_tokens\":";
+  append_json_uint(out, usage.total_tokens);
+  out += ",\"prompt_tokens_details\":{\"cached_tokens\":";
+  append_json_uint(out, usage.cached_tokens);
+  out += "}}";
+}
+
+std::string completion_body(const completion_meta& meta, std::string_view reasoning,
+                            std::string_view content, finish_reason reason,
+                            const token_usage& usage, bool think_tags) {
+  std::string out;
+  out.reserve(256 + reasoning.size() + content.size());
+  append_head(out, meta, "chat.completion");
+  out += "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",";
+  out += "\"content\":";
+  if (think_tags && !reasoning.empty()) {
+    std::string tagged(think_open);
+    tagged += reasoning;
+    tagged += think_close;
+    tagged += content;
+    append_json_string(out, tagged);
+  } else {
+    append_json_string(out, content);
+    if (!reasoning.empty()) {
+      out += ",\"reasoning_content\":";
+      append_json_string(out, reasoning);
+    }
+  }
+  out += ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"";
+  out += finish_reason_name(reason);
+  out += "\"}],\"usage\":";
+  append_usage_json(out, usage);
+  out += '}';
+  return out;
+}
+
+token_usage estimate_usage(std::size_t prompt_bytes, std::size_t completion_bytes) {
+  token_usage u;
+  u.prompt_tokens = (prompt_bytes + 3) / 4;
+  u.completion_tokens = (completion_bytes + 3) / 4;
+  u.total_tokens = u.prompt_tokens + u.completion_tokens;
+  return u;
+}
+
+}  // namespace zai

@@ -1,0 +1,62 @@
+// The OpenAI side of a completion: `chat.completion.chunk` SSE events for streams (role first,
+// reasoning as `reasoning_content` or inside <think> tags, content, one finish chunk, the usage
+// chunk only when asked for, [DONE]) and the single `chat.completion` object for non-streams.
+// One id and one `created` per completion; every chunk is written straight into a string.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/stream/stream_translator.hpp"
+
+namespace zai {
+
+struct completion_meta {
+  std::string id;  // "chatcmpl-…"
+  std::int64_t created = 0;
+  std::string model;  // the public model id the client asked for
+};
+
+std::string_view finish_reason_name(finish_reason reason);
+
+class chunk_writer {
+ public:
+  chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage);
+
+  // Each call appends zero or more complete `data: …\n\n` events to `out`.
+  void reasoning(std::string_view text, std::string& out);
+  void content(std::string_view text, std::string& out);
+  void finish(finish_reason reason, std::string& out);
+  void usage(const token_usage& usage, std::string& out);  // a no-op unless include_usage
+  void done(std::string& out);
+  static void error(std::string_view error_json, std::string& out);
+
+  bool started() const { return role_sent_; }
+
+ private:
+  enum class section { none, reasoning, content };
+
+  void delta(std::string_view field, std::string_view text, std::string& out);
+  void open(std::string& out);
+  void close(std::string& out);
+
+  std::string prefix_;  // {"id":…,"object":…,"created":…,"model":…,
+  bool think_tags_;
+  bool include_usage_;
+  bool role_sent_ = false;
+  section section_ = section::none;
+};
+
+void append_usage_json(std::string& out, const token_usage& usage);
+
+// The whole non-stream answer.
+std::string completion_body(const completion_meta& meta, std::string_view reasoning,
+                            std::string_view content, finish_reason reason,
+                            const token_usage& usage, bool think_tags);
+
+// When the upstream reports no usage: a rough count (about four bytes per token) so clients that
+// require the field still get plausible numbers.
+token_usage estimate_usage(std::size_t prompt_bytes, std::size_t completion_bytes);
+
+}  // namespace zai

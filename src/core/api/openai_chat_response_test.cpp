@@ -1,0 +1,158 @@
+#include "core/api/openai_chat_response.hpp"
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace zai {
+namespace {
+
+namespace json = boost::json;
+
+completion_meta meta() { return {"chatcmpl-abc", 1782413241, "glm-4.7"}; }
+
+// Splits `data: …\n\n` events and parses each JSON payload ('[DONE]' kept as a string).
+std::vector<json::value> events(const std::string& sse) {
+  std::vector<json::value> out;
+  std::size_t pos = 0;
+  while (pos < sse.size()) {
+    const auto end = sse.find("\n\n", pos);
+    EXPECT_NE(end, std::string::npos) << "unterminated event";
+    if (end == std::string::npos) break;
+    const auto line = sse.substr(pos, end - pos);
+    EXPECT_EQ(line.rfind("data: ", 0), 0u) << line;
+    const auto payload = line.substr(6);
+    out.push_back(payload == "[DONE]" ? json::value(payload) : json::parse(payload));
+    pos = end + 2;
+  }
+  return out;
+}
+
+TEST(chunk_writer, first_chunk_carries_role_and_every_chunk_shares_id_and_created) {
+  chunk_writer w(meta(), false, false);
+  std::string out;
+  w.reasoning("think", out);
+  w.content("Hi", out);
+  w.finish(finish_reason::stop, out);
+  w.usage({1, 2, 3, 0, true}, out);
+  w.done(out);
+  const auto ev = events(out);
+  ASSERT_EQ(ev.size(), 4u);  // no usage chunk without include_usage
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(ev[i].at("id"), "chatcmpl-abc");
+    EXPECT_EQ(ev[i].at("created"), 1782413241);
+    EXPECT_EQ(ev[i].at("object"), "chat.completion.chunk");
+    EXPECT_EQ(ev[i].at("model"), "glm-4.7");
+    EXPECT_FALSE(ev[i].as_object().contains("usage"));
+  }
+  const auto& d0 = ev[0].at("choices").at(0).at("delta");
+  EXPECT_EQ(d0.at("role"), "assistant");
+  EXPECT_EQ(d0.at("reasoning_content"), "think");
+  EXPECT_FALSE(ev[1].at("choices").at(0).at("delta").as_object().contains("role"));
+  EXPECT_EQ(ev[1].at("choices").at(0).at("delta").at("content"), "Hi");
+  EXPECT_TRUE(ev[1].at("choices").at(0).at("finish_reason").is_null());
+  EXPECT_EQ(ev[2].at("choices").at(0).at("finish_reason"), "stop");
+  EXPECT_TRUE(ev[2].at("choices").at(0).at("delta").as_object().empty());
+  EXPECT_EQ(ev[3], "[DONE]");
+}
+
+TEST(chunk_writer, include_usage_adds_one_usage_chunk_with_empty_choices_before_done) {
+  chunk_writer w(meta(), false, true);
+  std::string out;
+  w.content("x", out);
+  w.finish(finish_reason::length, out);
+  w.usage({12, 9, 21, 4, true}, out);
+  w.done(out);
+  const auto ev = events(out);
+  ASSERT_EQ(ev.size(), 4u);
+  EXPECT_TRUE(ev[0].at("usage").is_null());
+  EXPECT_TRUE(ev[1].at("usage").is_null());
+  EXPECT_EQ(ev[1].at("choices").at(0).at("finish_reason"), "length");
+  EXPECT_TRUE(ev[2].at("choices").as_array().empty());
+  EXPECT_EQ(ev[2].at("usage").at("prompt_tokens"), 12);
+  EXPECT_EQ(ev[2].at("usage").at("completion_tokens"), 9);
+  EXPECT_EQ(ev[2].at("usage").at("total_tokens"), 21);
+  EXPECT_EQ(ev[2].at("usage").at("prompt_tokens_details").at("cached_tokens"), 4);
+  EXPECT_EQ(ev[3], "[DONE]");
+}
+
+TEST(chunk_writer, think_tags_wrap_reasoning_in_content) {
+  chunk_writer w(meta(), true, false);
+  std::string out;
+  w.reasoning("a", out);
+  w.reasoning("b", out);
+  w.content("answer", out);
+  w.finish(finish_reason::stop, out);
+  std::string content;
+  for (const auto& e : events(out)) {
+    if (!e.is_object()) continue;
+    const auto& delta = e.at("choices").at(0).at("delta").as_object();
+    EXPECT_FALSE(delta.contains("reasoning_content"));
+    if (const auto* c = delta.if_contains("content")) content += c->as_string().c_str();
+  }
+  EXPECT_EQ(content, "<think>\nab\n</think>\n\nanswer");
+}
+
+TEST(chunk_writer, think_tags_are_closed_when_the_stream_ends_inside_reasoning) {
+  chunk_writer w(meta(), true, false);
+  std::string out;
+  w.reasoning("only thoughts", out);
+  w.finish(finish_reason::stop, out);
+  EXPECT_NE(out.find("\\n</think>"), std::string::npos);
+}
+
+TEST(chunk_writer, finish_without_any_text_still_sends_the_role) {
+  chunk_writer w(meta(), false, false);
+  std::string out;
+  w.finish(finish_reason::content_filter, out);
+  const auto ev = events(out);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].at("choices").at(0).at("delta").at("role"), "assistant");
+  EXPECT_EQ(ev[0].at("choices").at(0).at("finish_reason"), "content_filter");
+}
+
+TEST(chunk_writer, escapes_text_into_valid_json) {
+  chunk_writer w(meta(), false, false);
+  std::string out;
+  const std::string tricky = "quote \" backslash \\ newline \n tab \t ctl \x01 emoji 👍";
+  w.content(tricky, out);
+  const auto ev = events(out);
+  EXPECT_EQ(json::value_to<std::string>(ev[0].at("choices").at(0).at("delta").at("content")), tricky);
+}
+
+TEST(completion_body, has_reasoning_content_and_usage) {
+  const auto body = completion_body(meta(), "why", "what", finish_reason::stop,
+                                    {20, 31, 51, 0, true}, false);
+  const auto v = json::parse(body);
+  EXPECT_EQ(v.at("object"), "chat.completion");
+  const auto& m = v.at("choices").at(0).at("message");
+  EXPECT_EQ(m.at("role"), "assistant");
+  EXPECT_EQ(m.at("content"), "what");
+  EXPECT_EQ(m.at("reasoning_content"), "why");
+  EXPECT_EQ(v.at("choices").at(0).at("finish_reason"), "stop");
+  EXPECT_EQ(v.at("usage").at("total_tokens"), 51);
+}
+
+TEST(completion_body, think_tags_put_reasoning_in_content) {
+  const auto v = json::parse(
+      completion_body(meta(), "why", "what", finish_reason::stop, {}, true));
+  const auto& m = v.at("choices").at(0).at("message").as_object();
+  EXPECT_EQ(m.at("content"), "<think>\nwhy\n</think>\n\nwhat");
+  EXPECT_FALSE(m.contains("reasoning_content"));
+}
+
+TEST(completion_body, omits_reasoning_content_when_there_was_none) {
+  const auto v = json::parse(completion_body(meta(), "", "what", finish_reason::stop, {}, false));
+  EXPECT_FALSE(v.at("choices").at(0).at("message").as_object().contains("reasoning_content"));
+}
+
+TEST(estimate_usage, counts_about_four_bytes_per_token) {
+  const auto u = estimate_usage(40, 9);
+  EXPECT_EQ(u.prompt_tokens, 10u);
+  EXPECT_EQ(u.completion_tokens, 3u);
+  EXPECT_EQ(u.total_tokens, 13u);
+}
+
+}  // namespace
+}  // namespace zai
