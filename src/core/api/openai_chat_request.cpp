@@ -381,13 +381,6 @@ maybe_error read_request(const object& body, chat_request& out) {
 
 }  // namespace
 
-std::string_view role_name(message_role role) {
-  for (const auto& [name, r] : roles) {
-    if (r == role) return name;
-  }
-  return "user";
-}
-
 result<chat_request> parse_chat_request(std::string_view body) {
   boost::system::error_code ec;
   const value parsed = boost::json::parse(body, ec);

@@ -24,15 +24,6 @@ void append_head(std::string& out, const completion_meta& meta, std::string_view
 
 }  // namespace
 
-std::string_view finish_reason_name(finish_reason reason) {
-  switch (reason) {
-    case finish_reason::stop: return "stop";
-    case finish_reason::length: return "length";
-    case finish_reason::content_filter: return "content_filter";
-  }
-  return "stop";
-}
-
 chunk_writer::chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage)
     : think_tags_(think_tags), include_usage_(include_usage) {
   prefix_ = "data: ";

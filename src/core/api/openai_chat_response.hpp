@@ -8,17 +8,10 @@
 #include <string>
 #include <string_view>
 
+#include "core/answer.hpp"
 #include "core/stream/stream_translator.hpp"
 
 namespace zai {
-
-struct completion_meta {
-  std::string id;  // "chatcmpl-…"
-  std::int64_t created = 0;
-  std::string model;  // the public model id the client asked for
-};
-
-std::string_view finish_reason_name(finish_reason reason);
 
 class chunk_writer {
  public:

@@ -12,14 +12,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/answer.hpp"
 #include "core/stream/message_text.hpp"
 #include "core/stream/message_view.hpp"
 #include "core/stream/sse_decoder.hpp"
 #include "core/zai/event.hpp"
 
 namespace zai {
-
-enum class finish_reason { stop, length, content_filter };
 
 struct stream_output {  // one translated item, in order
   enum class kind {
