@@ -47,8 +47,9 @@ bool token_pool::can_lease(const slot& s, time_point now) const {
          (options_.max_inflight == 0 || s.in_flight < options_.max_inflight);
 }
 
-void token_pool::install(slot& s, guest_token token, time_point now) const {
+void token_pool::install(slot& s, guest_token token, time_point now) {
   s.state = slot_state::ready;
+  s.minted_after = rejections_;
   s.token = std::move(token);
   s.failures = 0;
   s.mint_failures = 0;
@@ -144,12 +145,12 @@ std::optional<time_point> token_pool::next_deadline(time_point now) const {
   return std::max(earliest, now);
 }
 
-std::optional<token_lease> token_pool::acquire(time_point now) {
+std::optional<token_lease> token_pool::acquire(time_point now, std::uint64_t minted_after) {
   slot* best = nullptr;
   std::size_t best_index = 0;
   for (std::size_t i = 0; i < slots_.size(); ++i) {
     slot& s = slots_[i];
-    if (!can_lease(s, now)) continue;
+    if (!can_lease(s, now) || s.minted_after < minted_after) continue;
     // Idle first is just "fewest leases" at zero; ties go to the least recently acquired.
     if (best == nullptr || s.in_flight < best->in_flight ||
         (s.in_flight == best->in_flight && s.last_acquired < best->last_acquired)) {
@@ -180,6 +181,7 @@ void token_pool::release(const token_lease& lease, lease_outcome outcome, time_p
       s.failures = 0;
       return;
     case lease_outcome::unauthorized:
+      ++rejections_;
       discard_token(s);
       if (s.replacing) {
         s.replacing = false;  // the replacement already being minted becomes the slot's mint

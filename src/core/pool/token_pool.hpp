@@ -91,10 +91,16 @@ class token_pool {
 
   // The idle ready token used least recently; if every ready token is busy, the one with the fewest
   // leases, then least recently used. Tokens at `max_inflight` leases are skipped. Nullopt: 503.
-  std::optional<token_lease> acquire(time_point now);
+  // `minted_after`: only tokens installed after that many rejections (rejections()), so a retry
+  // after a 401 never goes to a token minted before the upstream rejected one (it may have
+  // invalidated every guest session at once).
+  std::optional<token_lease> acquire(time_point now, std::uint64_t minted_after = 0);
   // Every lease is released exactly once. `retry_after` only matters for rate_limited.
   void release(const token_lease& lease, lease_outcome outcome, time_point now,
                std::optional<duration> retry_after = std::nullopt);
+
+  // 401s reported so far (lease_outcome::unauthorized on a current token).
+  std::uint64_t rejections() const { return rejections_; }
 
   token_pool_stats stats(time_point now) const;
   // The Retry-After for a 503 when acquire found nothing: whole seconds until a token is likely
@@ -116,15 +122,17 @@ class token_pool {
     time_point next_mint{};  // empty: next attempt; benched: bench end; ready/cooling: age-out
     time_point cooling_until{};
     time_point last_acquired = time_point::min();
+    std::uint64_t minted_after = 0;  // rejections() when the current token was installed
   };
 
   bool can_lease(const slot& s, time_point now) const;
-  void install(slot& s, guest_token token, time_point now) const;
+  void install(slot& s, guest_token token, time_point now);
   static void discard_token(slot& s);
   static slot_state effective_state(const slot& s, time_point now);
 
   token_pool_options options_;
   std::vector<slot> slots_;
+  std::uint64_t rejections_ = 0;
 };
 
 }  // namespace zai

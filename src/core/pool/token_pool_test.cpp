@@ -182,6 +182,24 @@ TEST(token_pool, concurrent_unauthorized_leases_cause_exactly_one_mint) {
   EXPECT_EQ(pool.stats(t0 + 4s).in_flight, 0u);
 }
 
+TEST(token_pool, after_a_401_a_retry_can_ask_for_a_token_minted_since) {
+  // The upstream can invalidate every guest session at once: the other pooled tokens are then
+  // as dead as the rejected one, so the retry must wait for a fresh mint, not take one of them.
+  token_pool pool = ready_pool(sized(3));
+  const auto rejected = pool.acquire(t0);
+  ASSERT_TRUE(rejected);
+  pool.release(*rejected, lease_outcome::unauthorized, t0 + 1s);
+  const std::uint64_t since = pool.rejections();
+  EXPECT_EQ(since, 1u);
+  EXPECT_TRUE(pool.acquire(t0 + 1s).has_value());  // an ordinary request may still try one
+  EXPECT_FALSE(pool.acquire(t0 + 1s, since).has_value());
+  EXPECT_EQ(pool.take_mint_jobs(t0 + 1s), ids{rejected->slot});
+  ASSERT_TRUE(pool.mint_succeeded(rejected->slot, token_named("fresh"), t0 + 2s));
+  const auto fresh = pool.acquire(t0 + 2s, since);
+  ASSERT_TRUE(fresh.has_value());
+  EXPECT_EQ(fresh->token.name, "fresh");
+}
+
 TEST(token_pool, stale_lease_released_after_re_mint_leaves_the_new_token_alone) {
   token_pool pool = ready_pool(sized(1));
   const auto first = pool.acquire(t0);
