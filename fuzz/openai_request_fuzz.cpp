@@ -92,9 +92,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require_json(error_body(model.error()), "the error body is valid JSON");
     return 0;
   }
+  const std::string prompt = flatten_conversation(request.messages);
   const result<upstream_request> upstream = build_completion_request(
       {request, *model, cfg, fixed_token(), fixed_ids(), instant_from(body), "prod-fe-1.1.98",
-       std::nullopt, native::hmac_sha256});
+       std::nullopt, native::hmac_sha256, prompt});
   require(upstream.has_value(), "a clean token builds for any accepted request",
           upstream.has_error() ? upstream.error().message : "");
   check_upstream_request(*upstream, request);

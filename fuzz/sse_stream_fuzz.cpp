@@ -191,8 +191,8 @@ void write_stream(const run_result& r, bool think_tags, bool include_usage) {
 
   const stream_output& outcome = r.outputs.back();
   if (outcome.what == stream_output::kind::finished) {
-    const std::string body = completion_body(meta, r.final_reasoning, r.final_content,
-                                             outcome.finish, r.usage, think_tags);
+    const std::string body = completion_body(
+        meta, {r.final_reasoning, r.final_content, {}, outcome.finish, r.usage}, think_tags);
     require_json(body, "the completion body is valid JSON");
   }
 }

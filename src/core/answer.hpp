@@ -53,6 +53,10 @@ struct answer {
   token_usage usage;
 };
 
+// When the upstream reports no usage: a rough count (about four bytes per token) so clients that
+// require the field still get plausible numbers.
+token_usage estimate_usage(std::size_t prompt_bytes, std::size_t completion_bytes);
+
 // What every encoder of one completion shares: the response id (with the surface's prefix), its
 // creation time, the model id the client asked for, and the prompt's token estimate (Anthropic's
 // message_start carries input_tokens before any upstream usage exists).

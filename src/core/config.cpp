@@ -140,7 +140,8 @@ token_pool_options pool_options(const config& cfg) {
 }
 
 waf_breaker_options breaker_options(const config& cfg) {
-  return {cfg.waf_cooldown, cfg.waf_cooldown_max};
+  return {cfg.waf_cooldown, cfg.waf_cooldown_max, static_cast<unsigned>(cfg.waf_blocks_to_open),
+          cfg.waf_block_window};
 }
 
 }  // namespace zai

@@ -73,6 +73,10 @@ struct config {
   std::chrono::milliseconds sse_keepalive{15'000};
   std::chrono::milliseconds waf_cooldown{10'000};  // first wait after a WAF block; doubles
   std::chrono::milliseconds waf_cooldown_max{300'000};
+  // The breaker opens only after this many blocks in a row from different requests within the
+  // window: one prompt that a content rule blocks must not stop the proxy for everyone.
+  std::size_t waf_blocks_to_open = 3;
+  std::chrono::milliseconds waf_block_window{60'000};
 
   zai::log_level log_level = zai::log_level::info;
 

@@ -291,6 +291,18 @@ constexpr option option_rows[] = {
      [](config& c, std::string_view v, const file_reader&) {
        return set_ms(c.waf_cooldown_max, v);
      }},
+    {{"WAF_BLOCKS_TO_OPEN", "<n>", "3",
+      "WAF blocks in a row, from different requests, that stop all upstream calls (1 to 100)."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_count(c.waf_blocks_to_open, v, 1, 100, "an integer from 1 to 100");
+     }},
+    {{"WAF_BLOCK_WINDOW_MS", "<ms>", "60000",
+      "Those blocks count only within this long of the first of them."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_ms(c.waf_block_window, v);
+     }},
     {{"LOG_LEVEL", "<level>", "info", "debug, info, warn or error."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {

@@ -99,6 +99,8 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
       {"SSE_KEEPALIVE_MS", "0"},
       {"WAF_COOLDOWN_MS", "200"},
       {"WAF_COOLDOWN_MAX_MS", "800"},
+      {"WAF_BLOCKS_TO_OPEN", "5"},
+      {"WAF_BLOCK_WINDOW_MS", "9000"},
   });
   EXPECT_EQ(c.port, 8080);
   EXPECT_EQ(c.host, "127.0.0.1");
@@ -133,6 +135,8 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
   EXPECT_EQ(c.sse_keepalive, std::chrono::milliseconds(0));
   EXPECT_EQ(breaker_options(c).cooldown, std::chrono::milliseconds(200));
   EXPECT_EQ(breaker_options(c).max_cooldown, std::chrono::milliseconds(800));
+  EXPECT_EQ(breaker_options(c).blocks_to_open, 5u);
+  EXPECT_EQ(breaker_options(c).block_window, std::chrono::milliseconds(9000));
 }
 
 TEST(config, limits_refuse_values_that_would_disable_them) {

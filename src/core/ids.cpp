@@ -15,10 +15,10 @@ std::string id_generator::uuid() {
   return uuid_v4(bytes);
 }
 
-std::string id_generator::completion_id() {
+std::string id_generator::prefixed(std::string_view prefix) {
   std::string id = uuid();
   std::erase(id, '-');
-  return "chatcmpl-" + id;
+  return std::string(prefix) + id;
 }
 
 }  // namespace zai

@@ -18,7 +18,7 @@ TEST(ids, uuids_are_version_4_and_completion_ids_are_chatcmpl_hex) {
     seen.insert(u);
   }
   EXPECT_EQ(seen.size(), 100u);
-  EXPECT_TRUE(std::regex_match(ids.completion_id(), std::regex("chatcmpl-[0-9a-f]{32}")));
+  EXPECT_TRUE(std::regex_match(ids.prefixed("chatcmpl-"), std::regex("chatcmpl-[0-9a-f]{32}")));
 }
 
 TEST(ids, the_same_seed_gives_the_same_ids) {

@@ -1,57 +1,35 @@
 #include "server/app.hpp"
 
-#include <boost/json/parse.hpp>
+#include <random>
 
-#include <iostream>
-
-#include "core/zai/request.hpp"
+#include "native/hmac_openssl.hpp"
 #include "server/log.hpp"
-#include "server/respond.hpp"
 
 namespace zai::server {
 namespace {
 
 constexpr std::size_t small_body_limit = 1024 * 1024;
+constexpr std::size_t front_page_limit = 4 * small_body_limit;
 constexpr auto upstream_keep_alive = std::chrono::seconds(30);
 constexpr auto upstream_drain_timeout = std::chrono::seconds(2);
 constexpr std::size_t upstream_drain_limit = 64 * 1024;
 constexpr std::size_t max_idle_upstream = 64;
-constexpr auto fe_refresh_interval = std::chrono::minutes(30);
 
 endpoint endpoint_of(const http_url& url) {
   return endpoint{url.tls(), url.host, std::to_string(url.port)};
 }
 
+std::uint64_t random_seed() {
+  std::random_device device;
+  return (std::uint64_t{device()} << 32) | device();
+}
+
 }  // namespace
 
-app::app(asio::io_context& io, config cfg)
-    : io_(io),
-      cfg_(std::move(cfg)),
-      tls_(ssl::context::tls_client),
-      tokens_(io, pool_options(cfg_), [this] { return mint_guest(); }),
-      fe_timer_(io),
-      ids_(std::random_device{}()),
-      breaker_(breaker_options(cfg_)) {
-  tls_.set_default_verify_paths();
-  tls_.set_verify_mode(ssl::verify_peer);
-  upstream_ = endpoint_of(cfg_.zai_base_url);
-  timeouts_.connect = cfg_.upstream_connect_timeout;
-  timeouts_.first_byte = cfg_.upstream_first_byte_timeout;
-  timeouts_.idle = cfg_.upstream_idle_timeout;
-  fe_version_ = cfg_.zai_fe_version.empty() ? cfg_.zai_fe_version_fallback : cfg_.zai_fe_version;
-}
-
-void app::start() {
-  tokens_.start();
-  if (cfg_.zai_fe_version.empty()) asio::co_spawn(io_, fe_version_loop(), asio::detached);
-}
-
-void app::stop() {
-  stopped_ = true;
-  tokens_.stop();
-  fe_timer_.cancel();
-  for (auto& idle : idle_upstream_) idle.connection->cancel();
-  idle_upstream_.clear();
+instant now() {
+  using namespace std::chrono;
+  return {steady_clock::now(),
+          duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()};
 }
 
 http::request<http::string_body> to_beast(const upstream_request& up, const http_url& base) {
@@ -62,22 +40,45 @@ http::request<http::string_body> to_beast(const upstream_request& up, const http
   return r;
 }
 
-std::unique_ptr<http_connection> app::connect_upstream() {
-  return std::make_unique<http_connection>(io_.get_executor(), tls_, upstream_, timeouts_);
+app::app(asio::io_context& io, config cfg)
+    : io_(io),
+      gateway_(std::move(cfg), random_seed(), native::hmac_sha256),
+      tls_(ssl::context::tls_client),
+      upkeep_timer_(io) {
+  tls_.set_default_verify_paths();
+  tls_.set_verify_mode(ssl::verify_peer);
+  upstream_ = endpoint_of(gateway_.cfg().zai_base_url);
+  timeouts_.connect = gateway_.cfg().upstream_connect_timeout;
+  timeouts_.first_byte = gateway_.cfg().upstream_first_byte_timeout;
+  timeouts_.idle = gateway_.cfg().upstream_idle_timeout;
+}
+
+void app::start() { asio::co_spawn(io_, upkeep_loop(), asio::detached); }
+
+void app::stop() {
+  stopped_ = true;
+  upkeep_timer_.cancel();
+  notify_mint_waiters();
+  for (auto& idle : idle_upstream_) idle.connection->cancel();
+  idle_upstream_.clear();
+}
+
+std::unique_ptr<http_connection> app::connect(const endpoint& where) {
+  return std::make_unique<http_connection>(io_.get_executor(), tls_, where, timeouts_);
 }
 
 std::shared_ptr<http_connection> app::take_upstream() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto t = std::chrono::steady_clock::now();
   while (!idle_upstream_.empty()) {
     auto idle = std::move(idle_upstream_.back());
     idle_upstream_.pop_back();
     // Past this age the upstream has likely closed it; reconnecting is cheaper than a retry.
-    if (now - idle.since < upstream_keep_alive && idle.connection->is_open()) {
+    if (t - idle.since < upstream_keep_alive && idle.connection->is_open()) {
       return std::move(idle.connection);
     }
     idle.connection->cancel();
   }
-  return connect_upstream();
+  return connect(upstream_);
 }
 
 void app::recycle_upstream(std::shared_ptr<http_connection> connection) {
@@ -105,105 +106,79 @@ awaitable<void> app::drain_and_keep(std::shared_ptr<http_connection> connection)
   idle_upstream_.push_back({std::move(connection), std::chrono::steady_clock::now()});
 }
 
-front_status app::status() {
-  const auto now = std::chrono::steady_clock::now();
-  return {tokens_.stats(), fe_version_, describe_breaker(breaker_, now)};
+// Performs the gateway's upkeep jobs when they fall due: a cancel of the timer means "something
+// changed: look again".
+awaitable<void> app::upkeep_loop() {
+  while (!stopped_) {
+    for (upkeep_job& job : gateway_.upkeep(now())) {
+      asio::co_spawn(io_, run_job(std::move(job)), asio::detached);
+    }
+    const auto next = gateway_.next_upkeep(now());
+    upkeep_timer_.expires_at(next ? *next : std::chrono::steady_clock::time_point::max());
+    co_await upkeep_timer_.async_wait(nothrow_awaitable);
+  }
 }
 
-std::optional<std::uint64_t> app::begin_completion(std::function<void()> cut) {
-  if (in_flight_.size() >= cfg_.max_concurrent_streams) return std::nullopt;
-  const std::uint64_t id = next_completion_++;
-  in_flight_.emplace(id, std::move(cut));
+void app::wake_upkeep() { upkeep_timer_.cancel(); }
+
+awaitable<void> app::run_job(upkeep_job job) {
+  auto conn = connect(upstream_);
+  unsigned status = 0;
+  std::string body;
+  std::string why;
+  if (auto ec = co_await conn->connect(); ec) {
+    why = ec.message();
+  } else {
+    auto r = to_beast(job.request, cfg().zai_base_url);
+    if (ec = co_await conn->send(r); ec) {
+      why = ec.message();
+    } else {
+      status = conn->status();
+      const auto limit = job.what == upkeep_job::kind::mint ? small_body_limit : front_page_limit;
+      if (ec = co_await conn->read_body(body, limit); ec) why = ec.message();
+    }
+  }
+  conn->cancel();
+  if (stopped_) co_return;
+  if (job.what == upkeep_job::kind::mint) {
+    if (!gateway_.mint_done(job.slot, why.empty() ? status : 0, body, now())) {
+      log_event("warn", "guest_mint_failed",
+                {{"status", std::to_string(status)},
+                 {"reason", why.empty() ? "no usable guest token in the answer" : why}});
+    }
+    notify_mint_waiters();
+  } else if (gateway_.scrape_done(why.empty() ? status : 0, body, now())) {
+    log_event("info", "fe_version", {{"version", gateway_.fe_version()}});
+  } else if (status != 200) {
+    log_event("warn", "fe_version_scrape_failed", {{"using", gateway_.fe_version()}});
+  }
+  wake_upkeep();
+}
+
+awaitable<void> app::wait_for_mint(std::chrono::milliseconds limit) {
+  if (stopped_) co_return;
+  asio::steady_timer timer(io_);
+  timer.expires_after(limit);
+  mint_waiters_.push_back(&timer);
+  co_await timer.async_wait(nothrow_awaitable);  // cancelled by notify_mint_waiters
+  std::erase(mint_waiters_, &timer);
+}
+
+void app::notify_mint_waiters() {
+  for (asio::steady_timer* t : mint_waiters_) t->cancel();
+}
+
+std::uint64_t app::on_cut(std::function<void()> hook) {
+  const std::uint64_t id = next_cut_++;
+  cut_hooks_.emplace(id, std::move(hook));
   return id;
 }
 
 void app::cut_in_flight() {
   // A hook only sets flags and closes sockets; the requests resume later, on this executor.
-  const auto hooks = in_flight_;
+  const auto hooks = cut_hooks_;
   for (const auto& [id, hook] : hooks) hook();
-}
-
-void app::refresh_fe_version() {
-  if (!cfg_.zai_fe_version.empty() || scraping_) return;
-  asio::co_spawn(io_, scrape_fe_version_once(), asio::detached);
-}
-
-awaitable<void> app::fe_version_loop() {
-  while (!stopped_) {
-    co_await scrape_fe_version_once();
-    fe_timer_.expires_after(fe_refresh_interval);
-    co_await fe_timer_.async_wait(nothrow_awaitable);
-  }
-}
-
-awaitable<void> app::scrape_fe_version_once() {
-  if (scraping_) co_return;
-  scraping_ = true;
-  auto conn = connect_upstream();
-  std::string html;
-  if (!co_await conn->connect()) {
-    auto r = to_beast(build_front_page_request(cfg_), cfg_.zai_base_url);
-    if (!co_await conn->send(r) && conn->status() == 200) {
-      co_await conn->read_body(html, 4 * small_body_limit);
-    }
-  }
-  conn->cancel();
-  scraping_ = false;
-  if (auto v = scrape_fe_version(html)) {
-    if (*v != fe_version_) log_event("info", "fe_version", {{"version", *v}});
-    fe_version_ = *v;
-  } else {
-    log_event("warn", "fe_version_scrape_failed", {{"using", fe_version_}});
-  }
-}
-
-awaitable<std::optional<guest_token>> app::mint_guest() {
-  auto conn = connect_upstream();
-  if (const auto ec = co_await conn->connect(); ec) {
-    log_event("warn", "guest_mint_failed", {{"reason", ec.message()}});
-    co_return std::nullopt;
-  }
-  auto r = to_beast(build_guest_auth_request(cfg_, fe_version_), cfg_.zai_base_url);
-  std::string body;
-  if (const auto ec = co_await conn->send(r); ec) {
-    log_event("warn", "guest_mint_failed", {{"reason", ec.message()}});
-    co_return std::nullopt;
-  }
-  const unsigned status = conn->status();
-  const auto ec = co_await conn->read_body(body, small_body_limit);
-  conn->cancel();
-  if (status != 200 || ec) {
-    log_event("warn", "guest_mint_failed", {{"status", std::to_string(status)}});
-    co_return std::nullopt;
-  }
-  auto token = parse_guest_auth_response(body);
-  if (!token) {
-    log_event("warn", "guest_mint_failed", {{"reason", "unreadable auth response"}});
-    co_return std::nullopt;
-  }
-  co_return std::move(*token);
-}
-
-awaitable<std::optional<std::string>> app::fetch_captcha() {
-  const auto& url = *cfg_.captcha_provider_url;
-  http_connection conn(io_.get_executor(), tls_, endpoint_of(url), timeouts_);
-  std::string body;
-  if (!co_await conn.connect()) {
-    http::request<http::string_body> r(http::verb::get, url.target(), 11);
-    r.set(http::field::host, url.authority());
-    r.set(http::field::accept, "application/json");
-    if (!co_await conn.send(r) && conn.status() == 200) co_await conn.read_body(body, small_body_limit);
-  }
-  conn.cancel();
-  error_code ec;
-  const auto value = boost::json::parse(body, ec);
-  if (!ec && value.is_object()) {
-    if (const auto* p = value.as_object().if_contains("captcha_verify_param")) {
-      if (const auto* s = p->if_string(); s && !s->empty()) co_return std::string(*s);
-    }
-  }
-  log_event("warn", "captcha_provider_failed", {});
-  co_return std::nullopt;
+  notify_mint_waiters();
 }
 
 }  // namespace zai::server

@@ -1,8 +1,10 @@
-// Everything a request handler needs, owned once by main: the validated configuration, the
-// model table, the guest-token pool, the upstream's current front-end version, and the shared
-// TLS context. All of it lives on the server's one executor, so nothing here takes a lock.
+// Everything a request handler needs, owned once by main: the core's gateway (configuration,
+// guest-token pool, WAF breaker, front-end version: src/core/flow/gateway.hpp), the shared TLS
+// context, the idle upstream connections, and the upkeep that performs the gateway's mints and
+// scrapes. All of it lives on the server's one executor, so nothing here takes a lock.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -12,33 +14,29 @@
 #include <vector>
 
 #include "core/config.hpp"
-#include "core/api/front_door.hpp"
-#include "core/ids.hpp"
-#include "core/models.hpp"
-#include "core/zai/request.hpp"
+#include "core/flow/gateway.hpp"
 #include "server/http_client.hpp"
 #include "server/http_server.hpp"
-#include "server/token_service.hpp"
 
 namespace zai::server {
 
 // The upstream request as Beast sends it, with Host from the base URL.
 http::request<http::string_body> to_beast(const upstream_request& up, const http_url& base);
 
+// Now, as the core's calls take it.
+instant now();
+
 class app {
  public:
   explicit app(asio::io_context& io, config cfg);
 
   asio::io_context& io() { return io_; }
-  const config& cfg() const { return cfg_; }
-  const model_table& models() const { return cfg_.models; }
-  token_service& tokens() { return tokens_; }
-  ssl::context& tls() { return tls_; }
+  const config& cfg() const { return gateway_.cfg(); }
+  gateway& core() { return gateway_; }
 
-  // The upstream base as a connectable endpoint, and timeouts for its connections.
+  // A connection to `where` with the upstream's timeouts (TLS for https).
+  std::unique_ptr<http_connection> connect(const endpoint& where);
   const endpoint& upstream() const { return upstream_; }
-  client_timeouts upstream_timeouts() const { return timeouts_; }
-  std::unique_ptr<http_connection> connect_upstream();
 
   // Completion connections are kept alive between requests: a TCP (and TLS) handshake per
   // request costs more than everything else the proxy does. take_upstream() returns an idle
@@ -48,29 +46,17 @@ class app {
   std::shared_ptr<http_connection> take_upstream();
   void recycle_upstream(std::shared_ptr<http_connection> connection);
 
-  // X-FE-Version to send: ZAI_FE_VERSION, else the last scraped one, else the pinned fallback.
-  const std::string& fe_version() const { return fe_version_; }
-  void refresh_fe_version();  // scrape now (if scraping is on), at most once at a time
+  // The gateway's upkeep (mints, scrapes) runs at its deadlines; wake_upkeep() makes it look
+  // again now (a verdict emptied a slot). wait_for_mint() returns when a mint ends or `limit`
+  // passes, whichever is first.
+  void wake_upkeep();
+  awaitable<void> wait_for_mint(std::chrono::milliseconds limit);
 
-  // One captcha value from CAPTCHA_PROVIDER_URL, or nothing (logged) when it has none.
-  awaitable<std::optional<std::string>> fetch_captcha();
-
-  // The WAF circuit breaker every completion consults before calling the upstream.
-  waf_breaker& breaker() { return breaker_; }
-  // What /health reports: the pool, the front-end version, the breaker.
-  front_status status();
-
-  // Completions in flight, capped by MAX_CONCURRENT_STREAMS. begin_completion() registers the
-  // completion's cut hook (what a shutdown calls once its grace period is over) and returns its
-  // id, or nothing at the cap; every id goes back through end_completion(). cut_in_flight()
-  // calls every hook registered at that moment.
-  std::optional<std::uint64_t> begin_completion(std::function<void()> cut);
-  void end_completion(std::uint64_t id) { in_flight_.erase(id); }
-  std::size_t completions_in_flight() const { return in_flight_.size(); }
+  // Completions in flight, each with the hook a shutdown calls once its grace period is over.
+  std::uint64_t on_cut(std::function<void()> hook);
+  void forget_cut(std::uint64_t id) { cut_hooks_.erase(id); }
   void cut_in_flight();
-
-  std::string random_uuid() { return ids_.uuid(); }
-  std::string completion_id() { return ids_.completion_id(); }
+  std::size_t completions_in_flight() const { return gateway_.completions_in_flight(); }
 
   void start();
   void stop();
@@ -80,10 +66,10 @@ class app {
 
  private:
   awaitable<bool> answer(exchange& ex);  // handle() without the access log and the catch
-  awaitable<void> fe_version_loop();
-  awaitable<void> scrape_fe_version_once();
-  awaitable<std::optional<guest_token>> mint_guest();
+  awaitable<void> upkeep_loop();
+  awaitable<void> run_job(upkeep_job job);
   awaitable<void> drain_and_keep(std::shared_ptr<http_connection> connection);
+  void notify_mint_waiters();
 
   struct idle_connection {
     std::shared_ptr<http_connection> connection;
@@ -91,20 +77,16 @@ class app {
   };
 
   asio::io_context& io_;
-  config cfg_;
+  gateway gateway_;
   ssl::context tls_;
   endpoint upstream_;
   client_timeouts timeouts_;
-  token_service tokens_;
-  std::string fe_version_;
-  bool scraping_ = false;
-  asio::steady_timer fe_timer_;
-  id_generator ids_;
+  asio::steady_timer upkeep_timer_;
+  std::vector<asio::steady_timer*> mint_waiters_;
   bool stopped_ = false;
   std::vector<idle_connection> idle_upstream_;  // most recently used last
-  waf_breaker breaker_;
-  std::map<std::uint64_t, std::function<void()>> in_flight_;  // completions and their cut hooks
-  std::uint64_t next_completion_ = 1;
+  std::map<std::uint64_t, std::function<void()>> cut_hooks_;
+  std::uint64_t next_cut_ = 1;
 };
 
 }  // namespace zai::server

@@ -1,9 +1,10 @@
-// The request entry point: the core's front door answers everything but a completion (routing,
-// CORS preflight, auth, /health, /v1/models); the access log line every request ends with.
+// The request entry point: the core's gateway answers everything but a completion (routing,
+// CORS preflight, auth, /health, /v1/models, validation), and hands over the completions, which
+// the completion driver runs; the access log line every request ends with.
 #include "core/api/front_door.hpp"
-#include "core/api/openai_chat_request.hpp"
+#include "core/flow/completion_flow.hpp"
 #include "server/app.hpp"
-#include "server/chat_completions.hpp"
+#include "server/completion_driver.hpp"
 #include "server/log.hpp"
 #include "server/respond.hpp"
 
@@ -15,8 +16,8 @@ std::string_view sv(beast::string_view s) { return {s.data(), s.size()}; }
 void log_access(const exchange& ex) {
   if (!log_enabled(log_level::info)) return;  // formatting it costs a few allocations per request
   using namespace std::chrono;
-  const auto now = steady_clock::now();
-  const auto total = duration_cast<microseconds>(now - ex.started).count();
+  const auto t = steady_clock::now();
+  const auto total = duration_cast<microseconds>(t - ex.started).count();
   const auto ttfb = ex.first_byte == steady_clock::time_point{}
                         ? total
                         : duration_cast<microseconds>(ex.first_byte - ex.started).count();
@@ -48,7 +49,7 @@ awaitable<bool> app::handle(exchange& ex) {
   if (crashed) {
     keep = false;
     if (ex.status == 0) {
-      auto r = error_response(ex, cfg_, make_error(errc::internal));
+      auto r = error_response(ex, cfg(), make_error(errc::internal));
       r.keep_alive(false);
       co_await send(ex, std::move(r));
     }
@@ -60,18 +61,12 @@ awaitable<bool> app::handle(exchange& ex) {
 awaitable<bool> app::answer(exchange& ex) {
   const auto& req = ex.request;
   const front_request front{sv(req.method_string()), sv(req.target()),
-                            sv(req[http::field::authorization]), sv(req[http::field::origin])};
-  if (auto answer = answer_front_door(front, cfg_, status())) {
-    co_return co_await send(ex, to_beast(ex, std::move(*answer)));
-  }
-
-  // POST /v1/chat/completions
-  auto parsed = parse_chat_request(req.body());
-  if (!parsed) co_return co_await send(ex, error_response(ex, cfg_, parsed.error()));
-  ex.model = parsed->model;
-  const auto model = resolve_model(cfg_.models, parsed->model);
-  if (!model) co_return co_await send(ex, error_response(ex, cfg_, model.error()));
-  co_return co_await serve_chat_completion(*this, ex, *parsed, *model);
+                            sv(req[http::field::authorization]), sv(req[http::field::origin]),
+                            sv(req["x-api-key"])};
+  auto opened = gateway_.open(front, req.body(), false, now());
+  if (opened.response) co_return co_await send(ex, to_beast(ex, std::move(*opened.response)));
+  ex.model = opened.flow->model();
+  co_return co_await serve_completion(*this, ex, *opened.flow);
 }
 
 }  // namespace zai::server

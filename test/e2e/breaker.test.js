@@ -41,7 +41,7 @@ function assertBlocked(r) {
 describe('the WAF circuit breaker', () => {
   const stack = useStack({
     fake: { max_inflight_per_user: 0 },
-    env: { WAF_COOLDOWN_MS: '300', WAF_COOLDOWN_MAX_MS: '1200' },
+    env: { WAF_COOLDOWN_MS: '300', WAF_COOLDOWN_MAX_MS: '1200', WAF_BLOCKS_TO_OPEN: '1' },
   });
 
   test('a block page is a 503 without the HTML, not retried, and the token is not blamed', async () => {

@@ -173,7 +173,7 @@ describe('SSE keep-alive comments', () => {
       const comments = keepAliveComments(r.text);
       assert.ok(comments.length >= 3, `expected comments during the 700 ms gap: ${JSON.stringify(r.text)}`);
       // They come during the gap: after the first text, before the end.
-      assert.ok(r.text.indexOf(': keep-alive') > r.text.indexOf('"content"'));
+      assert.ok(r.text.lastIndexOf(': keep-alive') > r.text.indexOf('"content"'));
       const s = summarize(sseEvents(r.text));
       assert.equal(s.content, LONG_ANSWER.trim());
       assert.ok(s.done);
@@ -201,7 +201,7 @@ describe('SSE keep-alive comments', () => {
       assert.equal(r.status, 200);
       const comments = keepAliveComments(r.text);
       assert.ok(comments.length >= 1, `expected comments between slow events: ${JSON.stringify(r.text)}`);
-      assert.ok(r.text.indexOf(': keep-alive') > r.text.indexOf('"content"'));
+      assert.ok(r.text.lastIndexOf(': keep-alive') > r.text.indexOf('"content"'));
       const s = summarize(sseEvents(r.text));
       assert.equal(s.content, LONG_ANSWER.trim());
       assert.ok(s.done);

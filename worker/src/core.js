@@ -6,7 +6,8 @@ import wasmModule from './core.wasm';
 import { decodeRecord, encodeRecord } from './record.js';
 
 export const ACTION = {
-  respond: 1, streamStart: 2, write: 3, read: 4, close: 5, waitToken: 6, captcha: 7, fetch: 8,
+  respond: 1, streamStart: 2, write: 3, read: 4, endStream: 5, waitToken: 6, captcha: 7, fetch: 8,
+  refreshVersion: 9, none: 10,
 };
 
 const decoder = new TextDecoder();
@@ -137,8 +138,8 @@ export class Core {
     this.call('zai_scrape_done', status, this.put(body), now);
   }
 
-  begin(method, target, authorization, origin, body, tooLarge, now) {
-    return this.call('zai_begin', this.put([method, target, authorization, origin, body]),
+  begin(method, target, authorization, origin, apiKey, body, tooLarge, now) {
+    return this.call('zai_begin', this.put([method, target, authorization, origin, apiKey, body]),
                      tooLarge ? 1 : 0, now);
   }
 
@@ -150,6 +151,10 @@ export class Core {
   failure(h, timedOut, now) { return this.call('zai_failure', h, timedOut ? 1 : 0, now); }
   bytes(h, chunk, now) { return this.call('zai_bytes', h, this.put(chunk), now); }
   end(h, wentSilent, now) { return this.call('zai_end', h, wentSilent ? 1 : 0, now); }
+  frontPage(h, status, body, now) {
+    return this.call('zai_front_page', h, status, this.put(body), now);
+  }
+  quiet(h, now) { return this.call('zai_quiet', h, now); }
   drop(h, now) { if (!this.broken) this.call('zai_drop', h, now); }
 
   // [status, body, headers] of the 500 for a request that met a trap or a bad configuration.

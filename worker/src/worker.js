@@ -132,7 +132,6 @@ async function readLimited(response, limit) {
 }
 
 const ERROR_BODY_LIMIT = 64 * 1024;
-const KEEP_ALIVE_COMMENT = new TextEncoder().encode(': keep-alive\n\n');
 
 // One completion: performs the actions the core asks for until it answers. Resolves `respond`
 // with the Response (whole, or the head of a stream whose body is then written here).
@@ -143,8 +142,8 @@ class Completion {
     this.ctx = ctx;
     this.upstream = undefined;  // { reader, abort, silent }
     this.writer = undefined;
-    this.keepAlive = undefined;  // the pending keep-alive comment's timer
-    this.writing = false;        // a relay write is under way (a slow client takes its time)
+    this.keepAlive = undefined;  // the pending keep-alive's timer
+    this.writing = false;        // a write is under way (a slow client takes its time)
     this.over = false;           // the stream is closing or closed: write nothing more
     this.responded = false;
     this.gone = false;
@@ -165,6 +164,7 @@ class Completion {
         this.responded = true;
         resolve(r);
       };
+      this.armKeepAlive();
       this.drive().catch((err) => {
         if (!this.responded) reject(err);
         else this.writer?.abort(err).catch(() => {});
@@ -183,36 +183,26 @@ class Completion {
             this.respond(toResponse(c.fields()));
             return;
           case ACTION.streamStart: {
-            const [status, , ...headers] = c.fields();
-            const { readable, writable } = new TransformStream();
-            this.writer = writable.getWriter();
-            this.respond(new Response(readable, {
-              status: Number(text(status)),
-              headers: [['server', 'zai-proxy'], ...headerPairs(headers)],
-            }));
-            this.armKeepAlive();
+            const [status, bytes, ...headers] = c.fields();
+            this.startStream(status, headers);
+            if (!(await this.write(bytes))) return;
             a = c.next(h, Date.now());
             break;
           }
           case ACTION.write:
-            this.writing = true;
-            try {
-              await this.writer.write(c.fields()[0]);
-            } catch {
-              return;  // the client went away: the finally closes the upstream
-            } finally {
-              this.writing = false;
-            }
-            this.armKeepAlive();
+            if (!(await this.write(c.fields()[0]))) return;
             a = c.next(h, Date.now());
             break;
           case ACTION.read:
             a = await this.read();
             break;
-          case ACTION.close:
+          case ACTION.endStream: {
+            const [bytes] = c.fields();
+            if (!(await this.write(bytes))) return;
             this.stopKeepAlive();
             await this.writer.close().catch(() => {});
             return;
+          }
           case ACTION.waitToken: {
             const ms = Number(text(c.fields()[0]));
             housekeeping(c, this.ctx);  // the mint this completion waits for may be due now
@@ -225,10 +215,13 @@ class Completion {
             break;
           case ACTION.fetch: {
             const request = c.fields();
-            housekeeping(c, this.ctx);  // a verdict may have asked for a new token or version
+            housekeeping(c, this.ctx);  // a verdict may have asked for a new token
             a = await this.fetch(request);
             break;
           }
+          case ACTION.refreshVersion:
+            a = await this.frontPage(c.fields());
+            break;
           default:
             throw new Error(`unknown action ${a}`);
         }
@@ -243,18 +236,52 @@ class Completion {
     }
   }
 
-  // When nothing has been written to a streamed answer for SSE_KEEPALIVE_MS (the upstream is
-  // silent, or sends bytes that produce no output yet), one comment line keeps the client's
-  // connection, and anything between, from dropping it as idle. Every write re-arms the timer,
-  // as the native server measures from its last write.
+  // The head of a streamed answer: the Response goes to the client now, its body follows.
+  startStream(status, headers) {
+    const { readable, writable } = new TransformStream();
+    this.writer = writable.getWriter();
+    this.respond(new Response(readable, {
+      status: Number(text(status)),
+      headers: [['server', 'zai-proxy'], ...headerPairs(headers)],
+    }));
+  }
+
+  // Writes to the client's stream; false when the client went away.
+  async write(bytes) {
+    if (!bytes.length) return true;
+    this.writing = true;
+    try {
+      await this.writer.write(bytes);
+      return true;
+    } catch {
+      return false;  // the finally in drive() closes the upstream
+    } finally {
+      this.writing = false;
+      this.armKeepAlive();
+    }
+  }
+
+  // When nothing has been written for SSE_KEEPALIVE_MS, the core says what keeps the client's
+  // connection, and anything between, from dropping it as idle: nothing (a whole answer is
+  // coming), a keep-alive event, or, before a streamed answer's first text, its head with one.
+  // Every write re-arms the timer, as the native server measures from its last write.
   armKeepAlive() {
     clearTimeout(this.keepAlive);
     const ms = this.c.settings.keepAliveMs;
-    if (this.over || !this.writer || ms <= 0) return;
+    if (this.over || ms <= 0) return;
     this.keepAlive = setTimeout(() => {
-      // A relay write still under way (a slow client) counts as activity.
+      // A write still under way (a slow client) counts as activity.
       if (this.writing) return this.armKeepAlive();
-      this.writer.write(KEEP_ALIVE_COMMENT).then(() => this.armKeepAlive(), () => {});
+      if (this.c.broken || this.gone) return;
+      const a = this.c.quiet(this.h, Date.now());
+      if (a === ACTION.none) return;
+      const [first, second, ...headers] = this.c.fields();
+      if (a === ACTION.streamStart) {
+        this.startStream(first, headers);
+        this.write(second);
+      } else {
+        this.write(first);
+      }
     }, ms);
   }
 
@@ -275,6 +302,23 @@ class Completion {
       status = 0;
     }
     return this.c.captcha(this.h, status, body, Date.now());
+  }
+
+  // The upstream's front page, which names its front-end version (after a 426 or a block page).
+  async frontPage([method, url, , ...headers]) {
+    let status = 0;
+    let body = new Uint8Array(0);
+    try {
+      const r = await fetch(text(url), {
+        method: text(method), headers: headerPairs(headers), redirect: 'manual',
+        signal: AbortSignal.timeout(this.c.settings.firstByteMs),
+      });
+      status = r.status;
+      body = await readLimited(r, 4 * 1024 * 1024);
+    } catch {
+      status = 0;
+    }
+    return this.c.frontPage(this.h, status, body, Date.now());
   }
 
   async fetch([method, url, body, ...headers]) {
@@ -356,7 +400,8 @@ async function handle(request, env, ctx) {
   const { body, tooLarge } = await readBody(request, c.settings.maxBodyBytes);
   const handle = c.begin(request.method, url.pathname + url.search,
                          request.headers.get('authorization') ?? '',
-                         request.headers.get('origin') ?? '', body, tooLarge, Date.now());
+                         request.headers.get('origin') ?? '', request.headers.get('x-api-key') ?? '',
+                         body, tooLarge, Date.now());
   if (handle === 0) return toResponse(c.fields());
   return new Completion(c, handle, ctx).run(request.signal);
 }

@@ -2,26 +2,30 @@
 
 #include <array>
 
+#include "core/api/openai_chat.hpp"
 #include "core/json_text.hpp"
 #include "core/models.hpp"
 
 namespace zai {
 namespace {
 
+// One row per (path, method). `api` names the client surface that speaks on the path: the wire
+// format of its completions and of every error there, its 401s and 405s included.
 struct route {
   std::string_view path;
   bool prefix;
   std::string_view method;
   route_id id;
+  const surface& (*api)();
 };
 
 constexpr std::array routes{
-    route{"/health", false, "GET", route_id::health},
-    route{"/healthz", false, "GET", route_id::live},
-    route{"/readyz", false, "GET", route_id::ready},
-    route{"/v1/models", false, "GET", route_id::models},
-    route{"/v1/models/", true, "GET", route_id::model},
-    route{"/v1/chat/completions", false, "POST", route_id::chat},
+    route{"/health", false, "GET", route_id::health, openai_chat_surface},
+    route{"/healthz", false, "GET", route_id::live, openai_chat_surface},
+    route{"/readyz", false, "GET", route_id::ready, openai_chat_surface},
+    route{"/v1/models", false, "GET", route_id::models, openai_chat_surface},
+    route{"/v1/models/", true, "GET", route_id::model, openai_chat_surface},
+    route{"/v1/chat/completions", false, "POST", route_id::completion, openai_chat_surface},
 };
 
 enum class key_state { missing, wrong, ok };
@@ -36,11 +40,20 @@ bool same_secret(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-key_state check_key(std::string_view header, std::span<const std::string> keys) {
-  if (header.empty()) return key_state::missing;
+// The key comes as `Authorization: Bearer <key>` (OpenAI clients, Claude Code's
+// ANTHROPIC_AUTH_TOKEN) or as `x-api-key: <key>` (Anthropic clients); either may carry it.
+key_state check_key(std::string_view authorization, std::string_view api_key,
+                    std::span<const std::string> keys) {
+  if (authorization.empty() && api_key.empty()) return key_state::missing;
   constexpr std::string_view bearer = "Bearer ";
-  if (header.size() <= bearer.size() || !header.starts_with(bearer)) return key_state::wrong;
-  const auto key = header.substr(bearer.size());
+  std::string_view key = api_key;
+  if (!authorization.empty()) {
+    if (authorization.size() <= bearer.size() || !authorization.starts_with(bearer)) {
+      if (api_key.empty()) return key_state::wrong;
+    } else {
+      key = authorization.substr(bearer.size());
+    }
+  }
   bool match = false;
   for (const auto& k : keys) match |= same_secret(key, k);
   return match ? key_state::ok : key_state::wrong;
@@ -64,16 +77,21 @@ std::string_view request_path(std::string_view target) {
 
 route_match match_route(std::string_view path, std::string_view method) {
   route_match m;
+  m.api = &openai_chat_surface();
   for (const auto& r : routes) {
     const bool match = r.prefix ? (path.size() > r.path.size() && path.starts_with(r.path))
                                 : path == r.path;
     if (!match) continue;
     m.path_known = true;
+    m.api = &r.api();
     if (r.method == method || (method == "HEAD" && r.method == "GET")) {
       m.id = r.id;
       return m;
     }
+    if (!m.allow.empty()) m.allow += ", ";
+    m.allow += r.method == "GET" ? "GET, HEAD" : r.method;
   }
+  if (m.path_known) m.allow += ", OPTIONS";
   return m;
 }
 
@@ -157,62 +175,63 @@ plain_response json_answer(int status, std::string body, std::string_view origin
   return plain_response{status, cors_headers(origin, cfg), std::move(body)};
 }
 
-plain_response error_answer(const api_error& e, std::string_view origin, const config& cfg) {
-  plain_response r = json_answer(http_status(e), error_body(e), origin, cfg);
+plain_response error_answer(const api_error& e, std::string_view origin, const config& cfg,
+                            const surface* api) {
+  if (api == nullptr) api = &openai_chat_surface();
+  plain_response r = json_answer(http_status(e), api->error_body(e), origin, cfg);
   for (auto& h : error_headers(e)) r.headers.push_back(std::move(h));
   return r;
 }
 
-std::optional<plain_response> answer_front_door(const front_request& request, const config& cfg,
-                                                const front_status& status) {
+front_answer answer_front_door(const front_request& request, const config& cfg,
+                               const front_status& status) {
   const auto path = request_path(request.target);
-  if (request.method == "OPTIONS") return json_answer(204, "", request.origin, cfg);
+  if (request.method == "OPTIONS") return {json_answer(204, "", request.origin, cfg)};
 
   const route_match route = match_route(path, request.method);
   if (!route.id) {
     if (!route.path_known) {
-      return error_answer(make_error(errc::not_found, "Unknown path: " + std::string(path)),
-                          request.origin, cfg);
+      return {error_answer(make_error(errc::not_found, "Unknown path: " + std::string(path)),
+                           request.origin, cfg)};
     }
-    auto r = error_answer(make_error(errc::method_not_allowed), request.origin, cfg);
-    r.headers.emplace_back("Allow", path == "/v1/chat/completions" ? "POST, OPTIONS"
-                                                                   : "GET, HEAD, OPTIONS");
-    return r;
+    auto r = error_answer(make_error(errc::method_not_allowed), request.origin, cfg, route.api);
+    r.headers.emplace_back("Allow", route.allow);
+    return {std::move(r)};
   }
 
   switch (*route.id) {
     case route_id::health:
     case route_id::live:
-      return json_answer(200, health_body(status, route.id == route_id::health),
-                         request.origin, cfg);
+      return {json_answer(200, health_body(status, route.id == route_id::health), request.origin,
+                          cfg)};
     case route_id::ready:
       // Ready means a chat request would find a usable token now.
-      return json_answer(status.pool.ready > 0 ? 200 : 503,
-                         health_body(status, true), request.origin, cfg);
+      return {json_answer(status.pool.ready > 0 ? 200 : 503, health_body(status, true),
+                          request.origin, cfg)};
     default: break;
   }
 
   // /v1/models is served without a key (as the original proxy did); a wrong key still fails.
-  const auto key = check_key(request.authorization, cfg.api_keys);
+  const auto key = check_key(request.authorization, request.api_key, cfg.api_keys);
   const bool key_optional = route.id == route_id::models || route.id == route_id::model;
   if (key == key_state::wrong || (key == key_state::missing && !key_optional)) {
-    return error_answer(make_error(errc::unauthorized,
-                                   key == key_state::missing
-                                       ? "Missing API key: send Authorization: Bearer <key>."
-                                       : "Incorrect API key provided."),
-                        request.origin, cfg);
+    return {error_answer(make_error(errc::unauthorized,
+                                    key == key_state::missing
+                                        ? "Missing API key: send Authorization: Bearer <key>."
+                                        : "Incorrect API key provided."),
+                         request.origin, cfg, route.api)};
   }
 
   if (route.id == route_id::models) {
-    return json_answer(200, models_list_json(cfg.models), request.origin, cfg);
+    return {json_answer(200, models_list_json(cfg.models), request.origin, cfg)};
   }
   if (route.id == route_id::model) {
     const auto id = path.substr(std::string_view("/v1/models/").size());
     auto body = model_object_json(cfg.models, id);
-    if (!body) return error_answer(body.error(), request.origin, cfg);
-    return json_answer(200, std::move(*body), request.origin, cfg);
+    if (!body) return {error_answer(body.error(), request.origin, cfg)};
+    return {json_answer(200, std::move(*body), request.origin, cfg)};
   }
-  return std::nullopt;  // POST /v1/chat/completions with a good key
+  return {std::nullopt, *route.id, route.api};  // a body route with a good key
 }
 
 }  // namespace zai

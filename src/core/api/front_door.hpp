@@ -3,7 +3,8 @@
 // the client's key is good (constant time; /v1/models may go without one), the CORS grant every
 // response carries, the headers an error response adds (Retry-After, x-should-retry), and the
 // small endpoints' bodies. `answer_front_door` puts these together: it either answers the
-// request outright or says that it is an authorised POST /v1/chat/completions.
+// request outright or names the authorised route whose body the gateway must read, with the
+// client surface (api/surface.hpp) that speaks for it — also in its errors.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +23,16 @@ namespace zai {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-enum class route_id { health, live, ready, models, model, chat };
+class surface;
+
+enum class route_id {
+  health,
+  live,
+  ready,
+  models,
+  model,
+  completion,  // a chat completion in the row's surface's wire format
+};
 
 // The request-target's path: the query string stripped, one trailing slash tolerated.
 std::string_view request_path(std::string_view target);
@@ -30,6 +40,8 @@ std::string_view request_path(std::string_view target);
 struct route_match {
   std::optional<route_id> id;  // nullopt: no route serves this method on this path
   bool path_known = false;     // the path exists for another method (405, not 404)
+  const surface* api = nullptr;  // who speaks on this path (its errors too); never null
+  std::string allow;             // for a 405: the methods the path serves
 };
 
 // HEAD is served wherever GET is. Methods are upper case, as on the wire.
@@ -75,18 +87,27 @@ struct plain_response {
 
 plain_response json_answer(int status, std::string body, std::string_view origin,
                            const config& cfg);
-plain_response error_answer(const api_error& e, std::string_view origin, const config& cfg);
+// An error in `api`'s envelope (OpenAI's by default), with the table's status and headers.
+plain_response error_answer(const api_error& e, std::string_view origin, const config& cfg,
+                            const surface* api = nullptr);
 
 struct front_request {
   std::string_view method;
   std::string_view target;
   std::string_view authorization;  // the Authorization header, empty when absent
   std::string_view origin;         // the Origin header, empty when absent
+  std::string_view api_key{};      // the x-api-key header (Anthropic clients), empty when absent
 };
 
-// Answers everything but an authorised POST /v1/chat/completions, for which it returns nullopt:
-// the edge then parses the body (parse_chat_request, resolve_model) and runs the completion.
-std::optional<plain_response> answer_front_door(const front_request& request, const config& cfg,
-                                                const front_status& status);
+// What the front door makes of a request: a whole answer, or an authorised route whose body the
+// gateway reads next (a completion in `api`'s wire format).
+struct front_answer {
+  std::optional<plain_response> response{};
+  route_id route = route_id::completion;
+  const surface* api = nullptr;
+};
+
+front_answer answer_front_door(const front_request& request, const config& cfg,
+                               const front_status& status);
 
 }  // namespace zai

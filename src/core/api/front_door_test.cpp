@@ -1,5 +1,7 @@
 #include "core/api/front_door.hpp"
 
+#include "core/api/surface.hpp"
+
 #include <gtest/gtest.h>
 
 namespace zai {
@@ -19,13 +21,14 @@ std::optional<plain_response> answer(std::string_view method, std::string_view t
   token_pool_stats stats;
   stats.total = 2;
   stats.ready = 1;
-  return answer_front_door({method, target, authorization, origin}, cfg, {stats, "prod-fe-1.2.3"});
+  return answer_front_door({method, target, authorization, origin}, cfg, {stats, "prod-fe-1.2.3"})
+      .response;
 }
 
 TEST(front_door, routes_by_path_and_method_and_strips_the_query) {
   EXPECT_EQ(match_route("/health", "GET").id, route_id::health);
   EXPECT_EQ(match_route("/health", "HEAD").id, route_id::health);
-  EXPECT_EQ(match_route(request_path("/v1/chat/completions/?x=1"), "POST").id, route_id::chat);
+  EXPECT_EQ(match_route(request_path("/v1/chat/completions/?x=1"), "POST").id, route_id::completion);
   EXPECT_EQ(match_route("/v1/models/glm-4.7", "GET").id, route_id::model);
   const auto wrong = match_route("/v1/chat/completions", "GET");
   EXPECT_FALSE(wrong.id);
@@ -56,6 +59,22 @@ TEST(front_door, completions_need_a_key_and_models_accept_none_but_not_a_wrong_o
   EXPECT_EQ(answer("GET", "/v1/models/nope", "")->status, 404);
 }
 
+TEST(front_door, the_key_may_come_as_x_api_key_too) {
+  config cfg;
+  cfg.api_keys = {"k"};
+  const auto with = [&](std::string_view authorization, std::string_view api_key) {
+    return answer_front_door({"POST", "/v1/chat/completions", authorization, "", api_key}, cfg,
+                             {});
+  };
+  EXPECT_FALSE(with("", "k").response);
+  EXPECT_EQ(with("", "nope").response->status, 401);
+  EXPECT_FALSE(with("Bearer k", "nope").response);  // the bearer key decides
+  EXPECT_EQ(with("Bearer nope", "k").response->status, 401);
+  const auto route = with("", "k");
+  EXPECT_EQ(route.route, route_id::completion);
+  EXPECT_EQ(route.api->name(), "openai_chat");
+}
+
 TEST(front_door, health_reports_numbers_and_readiness) {
   const auto h = answer("GET", "/health", "");
   EXPECT_EQ(h->body,
@@ -66,8 +85,8 @@ TEST(front_door, health_reports_numbers_and_readiness) {
   EXPECT_EQ(answer("GET", "/healthz", "")->body, "{\"status\":\"ok\"}");
 
   using namespace std::chrono_literals;
-  waf_breaker breaker({2s, 8s});
-  breaker.blocked(waf_breaker::time_point{}, false);
+  waf_breaker breaker({2s, 8s, 1});
+  breaker.blocked(waf_breaker::time_point{}, false, 1);
   const breaker_status open = describe_breaker(breaker, waf_breaker::time_point{} + 500ms);
   EXPECT_EQ(open.state, "open");
   EXPECT_EQ(open.retry_after_ms, 1500);

@@ -81,11 +81,40 @@ void chunk_writer::content(std::string_view text, std::string& out) {
   delta("content", text, out);
 }
 
+// With <think> tags, reasoning still open is closed in content before anything else follows.
+void chunk_writer::leave_reasoning(std::string& out) {
+  if (think_tags_ && section_ == section::reasoning) delta("content", "\n</think>", out);
+  section_ = section::content;
+}
+
+void chunk_writer::tool_call_start(std::size_t index, std::string_view id, std::string_view name,
+                                   std::string& out) {
+  leave_reasoning(out);
+  open(out);
+  out += "\"tool_calls\":[{\"index\":";
+  append_json_uint(out, index);
+  out += ",\"id\":";
+  append_json_string(out, id);
+  out += ",\"type\":\"function\",\"function\":{\"name\":";
+  append_json_string(out, name);
+  out += ",\"arguments\":\"\"}}]";
+  close(out);
+}
+
+void chunk_writer::tool_call_arguments(std::size_t index, std::string_view fragment,
+                                       std::string& out) {
+  if (fragment.empty()) return;
+  open(out);
+  out += "\"tool_calls\":[{\"index\":";
+  append_json_uint(out, index);
+  out += ",\"function\":{\"arguments\":";
+  append_json_string(out, fragment);
+  out += "}}]";
+  close(out);
+}
+
 void chunk_writer::finish(finish_reason reason, std::string& out) {
-  if (think_tags_ && section_ == section::reasoning) {
-    delta("content", "\n</think>", out);
-    section_ = section::content;
-  }
+  leave_reasoning(out);
   open(out);
   if (out.back() == ',') out.pop_back();  // a role-only delta: no dangling comma
   out += "},\"logprobs\":null,\"finish_reason\":\"";
@@ -124,41 +153,51 @@ void append_usage_json(std::string& out, const token_usage& usage) {
   out += "}}";
 }
 
-std::string completion_body(const completion_meta& meta, std::string_view reasoning,
-                            std::string_view content, finish_reason reason,
-                            const token_usage& usage, bool think_tags) {
+std::string completion_body(const completion_meta& meta, const answer& a, bool think_tags) {
   std::string out;
-  out.reserve(256 + reasoning.size() + content.size());
+  out.reserve(256 + a.reasoning.size() + a.content.size());
   append_head(out, meta, "chat.completion");
   out += "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",";
   out += "\"content\":";
-  if (think_tags && !reasoning.empty()) {
+  if (think_tags && !a.reasoning.empty()) {
     std::string tagged(think_open);
-    tagged += reasoning;
+    tagged += a.reasoning;
     tagged += think_close;
-    tagged += content;
+    tagged += a.content;
     append_json_string(out, tagged);
   } else {
-    append_json_string(out, content);
-    if (!reasoning.empty()) {
+    if (a.content.empty() && !a.tool_calls.empty()) {
+      out += "null";
+    } else {
+      append_json_string(out, a.content);
+    }
+    if (!a.reasoning.empty()) {
       out += ",\"reasoning_content\":";
-      append_json_string(out, reasoning);
+      append_json_string(out, a.reasoning);
     }
   }
+  if (!a.tool_calls.empty()) {
+    out += ",\"tool_calls\":[";
+    for (std::size_t i = 0; i < a.tool_calls.size(); ++i) {
+      const tool_call& call = a.tool_calls[i];
+      if (i > 0) out += ',';
+      out += "{\"id\":";
+      append_json_string(out, call.id);
+      out += ",\"type\":\"function\",\"function\":{\"name\":";
+      append_json_string(out, call.name);
+      out += ",\"arguments\":";
+      append_json_string(out, call.arguments);
+      out += "}}";
+    }
+    out += ']';
+  }
   out += ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"";
-  out += finish_reason_name(reason);
+  out += finish_reason_name(a.finish);
   out += "\"}],\"usage\":";
-  append_usage_json(out, usage);
+  append_usage_json(out, a.usage);
   out += '}';
   return out;
 }
 
-token_usage estimate_usage(std::size_t prompt_bytes, std::size_t completion_bytes) {
-  token_usage u;
-  u.prompt_tokens = (prompt_bytes + 3) / 4;
-  u.completion_tokens = (completion_bytes + 3) / 4;
-  u.total_tokens = u.prompt_tokens + u.completion_tokens;
-  return u;
-}
 
 }  // namespace zai

@@ -20,6 +20,11 @@ class chunk_writer {
   // Each call appends zero or more complete `data: …\n\n` events to `out`.
   void reasoning(std::string_view text, std::string& out);
   void content(std::string_view text, std::string& out);
+  // A tool call's first delta (index, id, type, function.name, arguments "") and its argument
+  // fragments, as OpenAI streams them.
+  void tool_call_start(std::size_t index, std::string_view id, std::string_view name,
+                       std::string& out);
+  void tool_call_arguments(std::size_t index, std::string_view fragment, std::string& out);
   void finish(finish_reason reason, std::string& out);
   void usage(const token_usage& usage, std::string& out);  // a no-op unless include_usage
   void done(std::string& out);
@@ -31,6 +36,7 @@ class chunk_writer {
   enum class section { none, reasoning, content };
 
   void delta(std::string_view field, std::string_view text, std::string& out);
+  void leave_reasoning(std::string& out);
   void open(std::string& out);
   void close(std::string& out);
 
@@ -43,13 +49,8 @@ class chunk_writer {
 
 void append_usage_json(std::string& out, const token_usage& usage);
 
-// The whole non-stream answer.
-std::string completion_body(const completion_meta& meta, std::string_view reasoning,
-                            std::string_view content, finish_reason reason,
-                            const token_usage& usage, bool think_tags);
+// The whole non-stream answer. With tool calls and no text, `content` is null.
+std::string completion_body(const completion_meta& meta, const answer& a, bool think_tags);
 
-// When the upstream reports no usage: a rough count (about four bytes per token) so clients that
-// require the field still get plausible numbers.
-token_usage estimate_usage(std::size_t prompt_bytes, std::size_t completion_bytes);
 
 }  // namespace zai

@@ -122,8 +122,8 @@ TEST(chunk_writer, escapes_text_into_valid_json) {
 }
 
 TEST(completion_body, has_reasoning_content_and_usage) {
-  const auto body = completion_body(meta(), "why", "what", finish_reason::stop,
-                                    {20, 31, 51, 0, true}, false);
+  const auto body = completion_body(
+      meta(), {"why", "what", {}, finish_reason::stop, {20, 31, 51, 0, true}}, false);
   const auto v = json::parse(body);
   EXPECT_EQ(v.at("object"), "chat.completion");
   const auto& m = v.at("choices").at(0).at("message");
@@ -136,15 +136,57 @@ TEST(completion_body, has_reasoning_content_and_usage) {
 
 TEST(completion_body, think_tags_put_reasoning_in_content) {
   const auto v = json::parse(
-      completion_body(meta(), "why", "what", finish_reason::stop, {}, true));
+      completion_body(meta(), {"why", "what", {}, finish_reason::stop, {}}, true));
   const auto& m = v.at("choices").at(0).at("message").as_object();
   EXPECT_EQ(m.at("content"), "<think>\nwhy\n</think>\n\nwhat");
   EXPECT_FALSE(m.contains("reasoning_content"));
 }
 
 TEST(completion_body, omits_reasoning_content_when_there_was_none) {
-  const auto v = json::parse(completion_body(meta(), "", "what", finish_reason::stop, {}, false));
+  const auto v =
+      json::parse(completion_body(meta(), {"", "what", {}, finish_reason::stop, {}}, false));
   EXPECT_FALSE(v.at("choices").at(0).at("message").as_object().contains("reasoning_content"));
+}
+
+TEST(completion_body, tool_calls_with_no_text_have_null_content) {
+  const answer a{"", "", {{"call_1", "read_file", R"({"path":"a.txt"})"}}, finish_reason::tool_calls,
+                 {}};
+  const auto v = json::parse(completion_body(meta(), a, false));
+  const auto& choice = v.at("choices").at(0);
+  EXPECT_TRUE(choice.at("message").at("content").is_null());
+  const auto& call = choice.at("message").at("tool_calls").at(0);
+  EXPECT_EQ(call.at("id"), "call_1");
+  EXPECT_EQ(call.at("type"), "function");
+  EXPECT_EQ(call.at("function").at("name"), "read_file");
+  EXPECT_EQ(call.at("function").at("arguments"), R"({"path":"a.txt"})");
+  EXPECT_EQ(choice.at("finish_reason"), "tool_calls");
+}
+
+TEST(chunk_writer, tool_calls_stream_as_openai_deltas) {
+  chunk_writer w(meta(), false, false);
+  std::string out;
+  w.content("Let me look.", out);
+  w.tool_call_start(0, "call_9", "read_file", out);
+  w.tool_call_arguments(0, R"({"path":)", out);
+  w.tool_call_arguments(0, R"("a.txt"})", out);
+  w.finish(finish_reason::tool_calls, out);
+  const auto ev = events(out);
+  ASSERT_EQ(ev.size(), 5u);
+  const auto& first = ev[1].at("choices").at(0).at("delta").at("tool_calls").at(0);
+  EXPECT_EQ(first.at("index"), 0);
+  EXPECT_EQ(first.at("id"), "call_9");
+  EXPECT_EQ(first.at("type"), "function");
+  EXPECT_EQ(first.at("function").at("name"), "read_file");
+  EXPECT_EQ(first.at("function").at("arguments"), "");
+  std::string arguments;
+  for (int i : {2, 3}) {
+    const auto& d = ev[i].at("choices").at(0).at("delta").at("tool_calls").at(0);
+    EXPECT_EQ(d.at("index"), 0);
+    EXPECT_FALSE(d.as_object().contains("id"));
+    arguments += json::value_to<std::string>(d.at("function").at("arguments"));
+  }
+  EXPECT_EQ(json::parse(arguments).at("path"), "a.txt");
+  EXPECT_EQ(ev[4].at("choices").at(0).at("finish_reason"), "tool_calls");
 }
 
 TEST(estimate_usage, counts_about_four_bytes_per_token) {

@@ -68,6 +68,10 @@ upstream_verdict judge_http_status(unsigned status, std::string_view content_typ
     v.token = lease_outcome::ok;
     v.refresh_fe_version = true;
     v.waf_block = true;
+    if (!budget.fe_refreshed && can_retry(budget)) {
+      budget.fe_refreshed = true;
+      v.retry_on_new_version = true;
+    }
     v.error = verdict_error(errc::upstream_blocked,
                          "The upstream's firewall blocked the request (HTTP 405); retry later.");
     return v;
@@ -190,12 +194,14 @@ upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget)
 }
 
 void report_to_breaker(waf_breaker& breaker, waf_breaker::time_point now, bool probe,
-                       bool answered, upstream_verdict* verdict) {
+                       bool answered, upstream_verdict* verdict, std::uint64_t request) {
   if (!answered) {
     breaker.abandoned(now, probe);
   } else if (verdict && verdict->waf_block) {
-    breaker.blocked(now, probe);
-    verdict->error.retry_after_seconds = static_cast<int>(breaker.retry_after(now).count());
+    breaker.blocked(now, probe, request);
+    if (const auto wait = breaker.retry_after(now); wait.count() > 0) {
+      verdict->error.retry_after_seconds = static_cast<int>(wait.count());
+    }
   } else {
     breaker.passed(probe);
   }

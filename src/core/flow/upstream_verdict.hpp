@@ -31,8 +31,11 @@ struct upstream_verdict {
   lease_outcome token = lease_outcome::failure;
   std::optional<int> token_retry_after_seconds;  // for rate_limited
   bool retry = false;
-  bool refresh_fe_version = false;
+  bool refresh_fe_version = false;  // scrape the front-end version before going on
   bool waf_block = false;  // the WAF's block page: the breaker must hear of it
+  // A block may be the stale front-end version (since prod-fe-1.1.93 the upstream answers one
+  // with the block page): retry once, but only if the scrape finds a new version.
+  bool retry_on_new_version = false;
   api_error error;  // what the client gets when retry is false
 };
 
@@ -55,12 +58,12 @@ api_error stream_error_to_api_error(const upstream_error& error, bool went_silen
 // Connection-level failures (refused, reset, TLS, timeouts) before a response header.
 upstream_verdict judge_transport_failure(bool timed_out, attempt_budget& budget);
 
-// Tells the WAF breaker how one upstream attempt ended: `answered` is false when no HTTP answer
-// came at all (transport failure, the client left, no token); `verdict` is the failed attempt's
-// verdict, or null when the upstream answered 200. A block's error then carries the breaker's
-// wait as its Retry-After.
+// Tells the WAF breaker how one upstream attempt of client request `request` (a serial) ended:
+// `answered` is false when no HTTP answer came at all (transport failure, the client left, no
+// token); `verdict` is the failed attempt's verdict, or null when the upstream answered 200. A
+// block's error then carries the breaker's wait as its Retry-After, once the breaker is open.
 void report_to_breaker(waf_breaker& breaker, waf_breaker::time_point now, bool probe,
-                       bool answered, upstream_verdict* verdict);
+                       bool answered, upstream_verdict* verdict, std::uint64_t request);
 
 // The 503 for a request the open breaker keeps from the upstream.
 api_error breaker_refusal(std::chrono::seconds retry_after);

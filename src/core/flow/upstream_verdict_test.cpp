@@ -49,21 +49,22 @@ TEST(upstream_verdict, waf_block_page_is_a_503_without_html_and_refreshes_fe_ver
 
 TEST(upstream_verdict, a_block_opens_the_breaker_and_its_error_carries_the_wait) {
   using namespace std::chrono_literals;
-  waf_breaker breaker({10s, 60s});
+  waf_breaker breaker({10s, 60s, 1});
   const waf_breaker::time_point t0{};
   attempt_budget b;
   b.attempts = 1;
   auto v = judge_http_status(405, "text/html", "<!doctype html>", std::nullopt, b);
-  report_to_breaker(breaker, t0, false, true, &v);
+  report_to_breaker(breaker, t0, false, true, &v, 1);
   EXPECT_EQ(breaker.current(), waf_breaker::state::open);
   EXPECT_EQ(retry_after_seconds(v.error), 10);
+  EXPECT_TRUE(v.retry_on_new_version);  // the first block may be a stale front-end version
 
   const auto probe = breaker.admit(t0 + 10s);
   ASSERT_TRUE(probe.probe);
-  report_to_breaker(breaker, t0 + 10s, true, false, nullptr);  // no answer: next one probes
+  report_to_breaker(breaker, t0 + 10s, true, false, nullptr, 2);  // no answer: next one probes
   ASSERT_TRUE(breaker.admit(t0 + 10s).probe);
   auto other = judge_http_status(500, "application/json", "{}", std::nullopt, b);
-  report_to_breaker(breaker, t0 + 11s, true, true, &other);  // not a block: the breaker closes
+  report_to_breaker(breaker, t0 + 11s, true, true, &other, 3);  // not a block: the breaker closes
   EXPECT_EQ(breaker.current(), waf_breaker::state::closed);
   EXPECT_FALSE(other.waf_block);
 

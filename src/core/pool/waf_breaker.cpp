@@ -31,21 +31,29 @@ waf_breaker::admission waf_breaker::admit(time_point now) {
 }
 
 void waf_breaker::open(time_point now) {
+  counted_.clear();
   state_ = state::open;
   reopen_at_ = now + cooldown_;
 }
 
-void waf_breaker::blocked(time_point now, bool probe) {
+void waf_breaker::blocked(time_point now, bool probe, std::uint64_t request) {
   ++blocks_;
   if (probe && state_ == state::probing) {
     cooldown_ = std::min(cooldown_ * 2, options_.max_cooldown);
     open(now);
-  } else if (state_ == state::closed) {
-    open(now);
+    return;
   }
+  if (state_ != state::closed) return;
+  if (!counted_.empty() && now - first_in_a_row_ > options_.block_window) counted_.clear();
+  // A request blocked again (its one retry) is still one request's evidence.
+  if (std::find(counted_.begin(), counted_.end(), request) != counted_.end()) return;
+  if (counted_.empty()) first_in_a_row_ = now;
+  counted_.push_back(request);
+  if (counted_.size() >= std::max(1u, options_.blocks_to_open)) open(now);
 }
 
 void waf_breaker::passed(bool probe) {
+  counted_.clear();
   if (probe && state_ == state::probing) {
     state_ = state::closed;
     cooldown_ = options_.cooldown;

@@ -227,7 +227,7 @@ result<upstream_request> build_completion_request(const completion_inputs& in) {
   const std::string page_path = base.path + "/c/" + in.ids.chat_id;
 
   upstream_request out;
-  out.signature_prompt = flatten_conversation(in.request.messages);
+  out.signature_prompt = std::string(in.prompt);
   const signature_parts signed_parts =
       sign_request({in.ids.request_id, in.now_ms, in.token.user_id, out.signature_prompt},
                    cfg.zai_signing_secret, in.hmac);

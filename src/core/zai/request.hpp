@@ -52,6 +52,9 @@ struct completion_inputs {
   std::string_view fe_version;              // X-FE-Version (scraped or configured)
   std::optional<std::string_view> captcha;  // captcha_verify_param; sent only when non-empty
   hmac_sha256_fn hmac = nullptr;
+  // The one user turn the conversation was folded into (flatten_conversation); it is sent and
+  // signed as it is.
+  std::string_view prompt;
 };
 
 // The one text sent (and signed) for a conversation. A lone user turn is passed through as it

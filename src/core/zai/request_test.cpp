@@ -78,8 +78,9 @@ struct worked_example {
   result<upstream_request> build() const {
     std::optional<std::string_view> captcha_view;
     if (captcha) captcha_view = *captcha;
-    return build_completion_request(
-        {request, model, cfg, token, ids, now_ms, fe_version, captcha_view, native::hmac_sha256});
+    const std::string prompt = flatten_conversation(request.messages);
+    return build_completion_request({request, model, cfg, token, ids, now_ms, fe_version,
+                                     captcha_view, native::hmac_sha256, prompt});
   }
 
   upstream_request must_build() const {

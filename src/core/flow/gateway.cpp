@@ -1,0 +1,133 @@
+#include "core/flow/gateway.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include "core/flow/completion_flow.hpp"
+
+namespace zai {
+namespace {
+
+constexpr auto fe_refresh_interval = std::chrono::minutes(30);
+
+}  // namespace
+
+instant steady_at(std::int64_t unix_ms) {
+  return {std::chrono::steady_clock::time_point(std::chrono::milliseconds(unix_ms)), unix_ms};
+}
+
+std::optional<std::string> captcha_value(unsigned status, std::string_view body) {
+  if (status != 200) return std::nullopt;
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) return std::nullopt;
+  const auto* p = value.as_object().if_contains("captcha_verify_param");
+  if (!p) return std::nullopt;
+  const auto* s = p->if_string();
+  if (!s || s->empty()) return std::nullopt;
+  return std::string(*s);
+}
+
+gateway::gateway(config cfg, std::uint64_t seed, hmac_sha256_fn hmac)
+    : cfg_(std::move(cfg)),
+      hmac_(hmac),
+      pool_(pool_options(cfg_)),
+      breaker_(breaker_options(cfg_)),
+      ids_(seed) {
+  fe_version_ = cfg_.zai_fe_version.empty() ? cfg_.zai_fe_version_fallback : cfg_.zai_fe_version;
+}
+
+gateway::~gateway() = default;
+
+std::string gateway::upstream_url(const upstream_request& r) const {
+  return cfg_.zai_base_url.origin() + r.target;
+}
+
+std::vector<upkeep_job> gateway::upkeep(instant now) {
+  std::vector<upkeep_job> jobs;
+  if (scrapes_fe_version() && !scraping_ && now.steady >= next_scrape_) {
+    scraping_ = true;
+    jobs.push_back({upkeep_job::kind::scrape, 0, build_front_page_request(cfg_)});
+  }
+  for (const std::size_t slot : pool_.take_mint_jobs(now.steady)) {
+    jobs.push_back({upkeep_job::kind::mint, slot, build_guest_auth_request(cfg_, fe_version_)});
+  }
+  return jobs;
+}
+
+bool gateway::mint_done(std::size_t slot, unsigned status, std::string_view body, instant now) {
+  if (status == 200) {
+    if (auto token = parse_guest_auth_response(body)) {
+      pool_.mint_succeeded(slot, std::move(*token), now.steady);
+      return true;
+    }
+  }
+  pool_.mint_failed(slot, now.steady);
+  return false;
+}
+
+bool gateway::scrape_done(unsigned status, std::string_view html, instant now) {
+  scraping_ = false;
+  return front_page_seen(status, html, now);
+}
+
+bool gateway::front_page_seen(unsigned status, std::string_view html, instant now) {
+  next_scrape_ = now.steady + fe_refresh_interval;
+  if (status != 200) return false;
+  const auto version = scrape_fe_version(html);
+  if (!version || *version == fe_version_) return false;
+  fe_version_ = *version;
+  return true;
+}
+
+std::optional<std::chrono::steady_clock::time_point> gateway::next_upkeep(instant now) const {
+  auto next = pool_.next_deadline(now.steady);
+  if (scrapes_fe_version() && !scraping_) {
+    const auto scrape = std::max(next_scrape_, now.steady);
+    if (!next || scrape < *next) next = scrape;
+  }
+  return next;
+}
+
+void gateway::refresh_fe_version(instant now) {
+  if (scrapes_fe_version() && !scraping_) next_scrape_ = now.steady;
+}
+
+bool gateway::mint_under_way(instant now) const {
+  const auto s = pool_.stats(now.steady);
+  if (s.minting > 0) return true;
+  const auto next = pool_.next_deadline(now.steady);
+  return s.empty > 0 && next && *next <= now.steady;
+}
+
+front_status gateway::status(instant now) const {
+  return {pool_.stats(now.steady), fe_version_, describe_breaker(breaker_, now.steady)};
+}
+
+gateway::opened gateway::open(const front_request& request, std::string_view body,
+                              bool body_too_large, instant now) {
+  // As every HTTP server does, an oversized body is refused before routing looks at the request
+  // (the path still picks the error's envelope).
+  if (body_too_large) {
+    const auto api = match_route(request_path(request.target), request.method).api;
+    return {error_answer(make_error(errc::request_too_large, "Request body is too large."),
+                         request.origin, cfg_, api)};
+  }
+  front_answer front = answer_front_door(request, cfg_, status(now));
+  if (front.response) return {std::move(front.response)};
+  const surface& api = *front.api;
+  const surface_context ctx{cfg_, nullptr, static_cast<double>(now.unix_ms)};
+  auto parsed = api.parse(body, ctx);
+  if (!parsed) return {error_answer(parsed.error(), request.origin, cfg_, &api)};
+  auto model = resolve_model(cfg_.models, parsed->model);
+  if (!model) return {error_answer(model.error(), request.origin, cfg_, &api)};
+  // MAX_CONCURRENT_STREAMS: beyond it a request is refused before it takes a token or an
+  // upstream call.
+  if (in_flight_ >= cfg_.max_concurrent_streams) {
+    return {error_answer(make_error(errc::too_many_streams), request.origin, cfg_, &api)};
+  }
+  return {std::nullopt,
+          std::make_unique<completion_flow>(*this, api, std::move(*parsed), std::move(*model),
+                                            std::string(request.origin), now)};
+}
+
+}  // namespace zai

@@ -1,0 +1,117 @@
+// What the proxy keeps between requests — in one process (the native server) or in one Worker
+// isolate — and the door every request comes in by: the validated configuration, the guest-token
+// pool, the WAF breaker, the upstream's front-end version, the random source for ids, and the
+// count of completions in flight. It is sans I/O: it says which upstream requests are due (mint a
+// guest token, scrape the front page) and is told what they answered; the host fetches and
+// passes the time into every call. One gateway serves many completion flows (completion_flow.hpp),
+// which take their tokens, breaker admissions and front-end version from it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/api/front_door.hpp"
+#include "core/config.hpp"
+#include "core/ids.hpp"
+#include "core/pool/token_pool.hpp"
+#include "core/pool/waf_breaker.hpp"
+#include "core/zai/request.hpp"
+#include "core/zai/signature.hpp"
+
+namespace zai {
+
+class completion_flow;
+
+// A moment as both clocks see it: the steady clock for the pool's and the breaker's deadlines,
+// the wall clock for signatures and `created` times. The Worker has one clock and passes it as
+// both (steady_at).
+struct instant {
+  std::chrono::steady_clock::time_point steady{};
+  std::int64_t unix_ms = 0;
+};
+
+instant steady_at(std::int64_t unix_ms);  // the Worker's: steady time counted from the epoch
+
+// An upstream request the host makes for the gateway, outside any completion.
+struct upkeep_job {
+  enum class kind { mint, scrape } what = kind::mint;
+  std::size_t slot = 0;  // mint: the pool slot to report back
+  upstream_request request;
+};
+
+// How long a completion waits for a guest token being minted (after a 401, or while the first
+// tokens are minted); a mint is one small request.
+inline constexpr std::chrono::seconds mint_wait{10};
+
+class gateway {
+ public:
+  gateway(config cfg, std::uint64_t seed, hmac_sha256_fn hmac);
+  ~gateway();
+  gateway(const gateway&) = delete;
+  gateway& operator=(const gateway&) = delete;
+
+  const config& cfg() const { return cfg_; }
+  token_pool& pool() { return pool_; }
+  waf_breaker& breaker() { return breaker_; }
+  const std::string& fe_version() const { return fe_version_; }
+  hmac_sha256_fn hmac() const { return hmac_; }
+  // The full URL of an upstream request (the Worker fetches URLs; the server sends the target).
+  std::string upstream_url(const upstream_request& r) const;
+
+  // Upstream requests due now. Each mint is reported with mint_done (true: a token came), each
+  // scrape with scrape_done, whatever happened (status 0 for no answer).
+  std::vector<upkeep_job> upkeep(instant now);
+  bool mint_done(std::size_t slot, unsigned status, std::string_view body, instant now);
+  // True when the scrape found a front-end version other than the one in use.
+  bool scrape_done(unsigned status, std::string_view html, instant now);
+  // The same for a front page a completion fetched itself (after a 426 or a block page).
+  bool front_page_seen(unsigned status, std::string_view html, instant now);
+  // When upkeep() next has something to do without a report (the native server's timer).
+  std::optional<std::chrono::steady_clock::time_point> next_upkeep(instant now) const;
+  // The front-end version is stale (a 426): scrape it at the next upkeep.
+  void refresh_fe_version(instant now);
+  bool scrapes_fe_version() const { return cfg_.zai_fe_version.empty(); }
+  // A token is being minted, or a slot's mint is due now (a 401 just emptied it): a completion
+  // that found no token may wait for it.
+  bool mint_under_way(instant now) const;
+
+  // The front door (routing, auth, CORS, the small endpoints), then the body. Either a whole
+  // response or a completion for the host to drive.
+  struct opened {
+    std::optional<plain_response> response{};
+    std::unique_ptr<completion_flow> flow{};
+  };
+  opened open(const front_request& request, std::string_view body, bool body_too_large,
+              instant now);
+
+  front_status status(instant now) const;
+  std::size_t completions_in_flight() const { return in_flight_; }
+
+  std::string random_uuid() { return ids_.uuid(); }
+  std::string random_id(std::string_view prefix) { return ids_.prefixed(prefix); }
+  std::uint64_t next_serial() { return ++serial_; }
+
+ private:
+  friend class completion_flow;  // counts itself in and out of completions_in_flight()
+
+  config cfg_;
+  hmac_sha256_fn hmac_;
+  token_pool pool_;
+  waf_breaker breaker_;
+  std::string fe_version_;
+  bool scraping_ = false;
+  std::chrono::steady_clock::time_point next_scrape_{};  // epoch: scrape at the first upkeep
+  id_generator ids_;
+  std::uint64_t serial_ = 0;
+  std::size_t in_flight_ = 0;
+};
+
+// The captcha provider's answer, 200 {"captcha_verify_param":"<value>"}, or nothing.
+std::optional<std::string> captcha_value(unsigned status, std::string_view body);
+
+}  // namespace zai

@@ -1,0 +1,16 @@
+// Drives one completion flow (src/core/flow/completion_flow.hpp) over real sockets: the flow
+// decides every step, this coroutine performs it — waits for a token, fetches the captcha and
+// the front page, sends the upstream request, reads the body, writes the client's response —
+// and reports back. It also watches the client (a departed one closes the upstream at once),
+// writes keep-alives when the flow has nothing to say, and answers the shutdown cut.
+#pragma once
+
+#include "core/flow/completion_flow.hpp"
+#include "server/app.hpp"
+
+namespace zai::server {
+
+// Returns whether the client's connection may carry another request.
+awaitable<bool> serve_completion(app& a, exchange& ex, completion_flow& flow);
+
+}  // namespace zai::server
