@@ -6,7 +6,7 @@ FUZZ_RUNS  ?= 10000000
 JOBS       ?= $(shell nproc)
 
 .PHONY: all deps build run demo test test-asan fuzz fuzz-smoke test-worker wasm test-container bench \
-        bench-smoke soak soak-smoke clean
+        bench-smoke soak soak-smoke tidy clean
 
 all: build
 
@@ -35,6 +35,10 @@ wasm: deps
 # Only the Worker: core.wasm, the bundle, wrangler's dry run, the end-to-end suite in workerd.
 test-worker: deps
 	scripts/test-worker.sh
+
+# clang-tidy with the checks in .clang-tidy over src/core, src/native and src/server (CI).
+tidy: build
+	scripts/tidy.sh $(BUILD)
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DZAI_SANITIZE=ON

@@ -7,6 +7,8 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libssl-dev ca-certificates
   libgtest-dev libbenchmark-dev
+  # The lint CI runs (make tidy, with .clang-tidy).
+  clang-tidy-14
   nodejs npm
   # The core for wasm32-wasi (the Worker): clang-14, wasm-ld, WASI libc and libc++.
   clang-14 lld wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
