@@ -15,6 +15,21 @@ resolved_model must_resolve(const model_table& table, std::string_view id) {
   return r.has_value() ? *r : resolved_model{};
 }
 
+using refusal = std::pair<std::string_view, std::string_view>;  // JSON text, part of the error
+
+// Each JSON text merged over the built-in table is refused, on one line, saying the part given.
+template <std::size_t N>
+void expect_refusals(result<model_table, std::string> (*merge)(const model_table&,
+                                                                std::string_view),
+                     const refusal (&cases)[N]) {
+  for (const auto& [json, message] : cases) {
+    const auto merged = merge(builtin_models(), json);
+    ASSERT_TRUE(merged.has_error()) << json;
+    EXPECT_NE(merged.error().find(message), std::string::npos) << merged.error();
+    EXPECT_EQ(merged.error().find('\n'), std::string::npos);
+  }
+}
+
 TEST(models, builtin_table_maps_public_ids_to_upstream_ids) {
   const model_table table = builtin_models();
   const std::pair<std::string_view, std::string_view> expected[] = {
@@ -87,7 +102,7 @@ TEST(models, zai_models_json_adds_repoints_and_removes) {
 }
 
 TEST(models, zai_models_json_errors_name_the_member) {
-  const std::pair<std::string_view, std::string_view> cases[] = {
+  const refusal cases[] = {
       {"{", "not valid JSON"},
       {"[]", "expected a JSON object"},
       {R"({"x": 3})", "model \"x\": expected"},
@@ -98,12 +113,7 @@ TEST(models, zai_models_json_errors_name_the_member) {
       {R"({"x": {"modle": "y"}})", "unknown field \"modle\""},
       {R"({"": "y"})", "must not be empty"},
   };
-  for (const auto& [json, message] : cases) {
-    const auto merged = merge_models_json(builtin_models(), json);
-    ASSERT_TRUE(merged.has_error()) << json;
-    EXPECT_NE(merged.error().find(message), std::string::npos) << merged.error();
-    EXPECT_EQ(merged.error().find('\n'), std::string::npos);
-  }
+  expect_refusals(merge_models_json, cases);
 }
 
 // Ids and field names come from JSON, where "\n" is one escape away; the error is one line.
@@ -198,7 +208,7 @@ TEST(models, model_aliases_json_adds_and_removes) {
 }
 
 TEST(models, model_aliases_json_errors_name_the_member) {
-  const std::pair<std::string_view, std::string_view> cases[] = {
+  const refusal cases[] = {
       {"{", "not valid JSON"},
       {"[]", "expected a JSON object"},
       {R"({"": "glm-4.7"})", "alias names must not be empty"},
@@ -208,12 +218,7 @@ TEST(models, model_aliases_json_errors_name_the_member) {
       {R"({"x": "gpt-4o"})", "alias \"x\": \"gpt-4o\" is not a listed model"},
       {R"({"x": "claude-opus-4-5"})", "is not a listed model"},  // no alias of an alias
   };
-  for (const auto& [json, message] : cases) {
-    const auto merged = merge_aliases_json(builtin_models(), json);
-    ASSERT_TRUE(merged.has_error()) << json;
-    EXPECT_NE(merged.error().find(message), std::string::npos) << merged.error();
-    EXPECT_EQ(merged.error().find('\n'), std::string::npos);
-  }
+  expect_refusals(merge_aliases_json, cases);
 }
 
 TEST(models, an_alias_whose_model_was_removed_is_dangling) {
