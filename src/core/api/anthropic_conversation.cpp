@@ -33,11 +33,12 @@ maybe_error conversation_reader::read_messages(const value& v) {
   for (std::size_t i = 0; i < (*list)->size(); ++i) {
     if (maybe_error e = read_message((**list)[i], place{"messages"}[i])) return e;
   }
-  const bool any = std::any_of(out_.messages.begin(), out_.messages.end(), [](const auto& m) {
-    return m.role == message_role::tool ||
-           (m.role != message_role::system && (!m.text.empty() || !m.tool_calls.empty()));
-  });
-  if (!any) return refuse({"messages"}, "every message is empty; at least one needs content");
+  // Only turns that say something were kept; instructions alone are no conversation.
+  const bool any = std::any_of(out_.messages.begin(), out_.messages.end(),
+                               [](const auto& m) { return m.role != message_role::system; });
+  if (!any) {
+    return refuse({"messages"}, "at least one user or assistant message must have content");
+  }
   return std::nullopt;
 }
 

@@ -198,7 +198,9 @@ TEST(anthropic_request, the_required_fields_are_refused_as_anthropic_words_it) {
       {body(R"("messages":[{"role":"user","content":7}])"),
        "messages.0.content: Input should be a valid string or a list of blocks"},
       {body(R"("messages":[{"role":"user","content":""}])"),
-       "messages: every message is empty; at least one needs content"},
+       "messages: at least one user or assistant message must have content"},
+      {body(R"("messages":[{"role":"system","content":"Be brief."}])"),
+       "messages: at least one user or assistant message must have content"},
   };
   for (const auto& [json, message] : cases) {
     const api_error e = must_refuse(json);
