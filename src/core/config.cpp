@@ -107,6 +107,10 @@ result<config, std::string> parse_config(const env_lookup& env,
   if (c.waf_cooldown_max < c.waf_cooldown) {
     return fail("invalid WAF_COOLDOWN_MAX_MS: must not be less than WAF_COOLDOWN_MS");
   }
+  // A built-in alias may lose its target to ZAI_MODELS even when MODEL_ALIASES is unset.
+  if (std::string why = dangling_alias(c.models); !why.empty()) {
+    return fail("invalid MODEL_ALIASES: " + why);
+  }
   return c;
 }
 

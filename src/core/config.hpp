@@ -63,7 +63,9 @@ struct config {
   std::string zai_signing_secret{default_signing_secret};
   std::string zai_region = "overseas";
   std::string zai_user_agent{default_user_agent};
-  model_table models = builtin_models();  // ZAI_MODELS merged over the built-in table
+  // ZAI_MODELS merged over the built-in models, MODEL_ALIASES over the built-in aliases. The
+  // aliases live in the table so that every resolve_model and /v1/models caller sees them.
+  model_table models = builtin_models();
   std::optional<http_url> captcha_provider_url;
   std::chrono::milliseconds upstream_connect_timeout{10'000};
   std::chrono::milliseconds upstream_first_byte_timeout{120'000};

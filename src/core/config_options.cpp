@@ -95,8 +95,17 @@ std::string set_models(config& c, std::string_view v, const file_reader& read_fi
     json = std::move(*text);
     origin = "file: ";
   }
-  result<model_table, std::string> merged = merge_models_json(builtin_models(), json);
+  // Over c.models, not the built-in table, so that the aliases it carries are kept.
+  result<model_table, std::string> merged = merge_models_json(c.models, json);
   if (merged.has_error()) return origin + merged.error();
+  c.models = std::move(*merged);
+  return {};
+}
+
+// After ZAI_MODELS (its row comes first), so that aliases may point to the models it adds.
+std::string set_aliases(config& c, std::string_view v, const file_reader&) {
+  result<model_table, std::string> merged = merge_aliases_json(c.models, v);
+  if (merged.has_error()) return merged.error();
   c.models = std::move(*merged);
   return {};
 }
@@ -247,6 +256,11 @@ constexpr option option_rows[] = {
       "as JSON text or a file path."},
      multiline,
      set_models},
+    {{"MODEL_ALIASES", "<json>", "(claude-* names to glm-4.7)",
+      "Alias map merged over the built-in one: {\"alias\":\"public-id\"|null}; a name ending "
+      "in * is a pattern (\"claude-opus-*\"). Claude Code asks for claude-... ids."},
+     multiline,
+     set_aliases},
     {{"CAPTCHA_PROVIDER_URL", "<url>", "",
       "GET per completion, answering {\"captcha_verify_param\":\"...\"}; empty: none."},
      plain,

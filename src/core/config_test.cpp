@@ -217,6 +217,9 @@ TEST(config, bad_values_name_the_variable_and_the_reason) {
       {{{"CAPTCHA_PROVIDER_URL", "localhost:9000"}}, {"invalid CAPTCHA_PROVIDER_URL"}},
       {{{"ZAI_MODELS", "{\"a\":"}}, {"invalid ZAI_MODELS \"{\"a\":\": not valid JSON"}},
       {{{"ZAI_MODELS", R"({"a": 1})"}}, {"ZAI_MODELS", "model \"a\""}},
+      {{{"MODEL_ALIASES", R"({"claude-x": "gpt-4o"})"}},
+       {"invalid MODEL_ALIASES", "alias \"claude-x\": \"gpt-4o\" is not a listed model"}},
+      {{{"MODEL_ALIASES", "[]"}}, {"invalid MODEL_ALIASES \"[]\": expected a JSON object"}},
       {{{"LOG_LEVEL", "loud"}},
        {"invalid LOG_LEVEL \"loud\": expected debug, info, warn or error"}},
       {{{"MAX_BODY_BYTES", "0"}}, {"invalid MAX_BODY_BYTES \"0\": expected a byte count"}},
@@ -292,6 +295,27 @@ TEST(config, zai_models_may_be_a_file_path_read_by_the_edge) {
   EXPECT_NE(
       must_fail({{"ZAI_MODELS", "/etc/zai/models.json"}}).find("file paths are not supported"),
       std::string::npos);
+}
+
+TEST(config, model_aliases_merge_over_the_built_in_ones_after_zai_models) {
+  // The alias may point to a model that ZAI_MODELS adds, whichever way each was given.
+  const config c = must_parse({{"ZAI_MODELS", R"({"glm-9": "GLM-9"})"}},
+                              {R"(--model-aliases={"claude-opus-*": "glm-9"})"});
+  EXPECT_EQ(resolve_model(c.models, "claude-opus-5-5")->upstream_id, "GLM-9");
+  EXPECT_EQ(resolve_model(c.models, "claude-sonnet-5-5")->upstream_id, "glm-4.7");
+  EXPECT_EQ(c.models.models.size(), builtin_models().models.size() + 1);
+  EXPECT_EQ(must_parse({{"MODEL_ALIASES", "{}"}}), config{});
+}
+
+TEST(config, removing_the_model_a_built_in_alias_needs_is_refused_with_the_fix) {
+  const std::string error = must_fail({{"ZAI_MODELS", R"({"glm-4.7": null})"}});
+  EXPECT_NE(error.find("invalid MODEL_ALIASES: alias \"claude-opus-5-5\" points to \"glm-4.7\""),
+            std::string::npos)
+      << error;
+  // Re-pointing the family (the pattern takes the named aliases along) fixes it.
+  const config c = must_parse({{"ZAI_MODELS", R"({"glm-4.7": null})"},
+                               {"MODEL_ALIASES", R"({"claude-*": "glm-5"})"}});
+  EXPECT_EQ(resolve_model(c.models, "claude-haiku-4-5")->upstream_id, "glm-5");
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The proxy's one error vocabulary. Every failure a client can see is an `errc`; one table maps it
-// to the HTTP status, the OpenAI error `type` and `code`, whether a `Retry-After` header belongs on
-// the response and whether OpenAI SDKs should retry it (they retry 408/409/429/5xx unless told
-// `x-should-retry: false`). `error_body` renders OpenAI's shape,
-// `{"error":{"message","type","param","code"}}`, so no other code formats errors by hand.
+// to the HTTP status, the OpenAI error `type` and `code`, the Anthropic error `type`, whether a
+// `Retry-After` header belongs on the response and whether SDKs should retry it (OpenAI's and
+// Anthropic's retry 408/409/429/5xx unless told `x-should-retry: false`). `error_body` renders
+// OpenAI's shape, `{"error":{"message","type","param","code"}}`; each other surface renders its
+// own envelope from the same row (anthropic_messages.hpp), so no code formats errors by hand.
 // Fallible core functions return `zai::result<T>` (Boost.System's result with `api_error`), never
 // throw.
 #pragma once
@@ -43,8 +44,9 @@ enum class errc {
 struct error_info {
   errc code;
   int http_status;
-  std::string_view type;
+  std::string_view type;  // OpenAI's error type
   std::string_view code_text;
+  std::string_view anthropic_type;  // Anthropic's error type, for the Messages surface
   std::string_view default_message;
   int default_retry_after_seconds;  // > 0: always send Retry-After (at least this many seconds)
   bool retryable;                   // false: send `x-should-retry: false`

@@ -13,32 +13,42 @@ struct expected_row {
   int status;
   std::string_view type;
   const char* code_text;  // nullptr: JSON null
+  std::string_view anthropic_type;
   bool retry_after;
 };
 
 // The whole mapping, spelled out once more so that a change to the table is a visible decision.
 constexpr expected_row expected[] = {
-    {errc::invalid_request, 400, "invalid_request_error", nullptr, false},
-    {errc::invalid_json, 400, "invalid_request_error", "invalid_json", false},
-    {errc::unauthorized, 401, "authentication_error", "invalid_api_key", false},
-    {errc::not_found, 404, "not_found_error", "unknown_url", false},
-    {errc::model_not_found, 404, "invalid_request_error", "model_not_found", false},
-    {errc::method_not_allowed, 405, "invalid_request_error", "method_not_allowed", false},
-    {errc::request_timeout, 408, "invalid_request_error", "request_timeout", false},
-    {errc::request_too_large, 413, "invalid_request_error", "request_too_large", false},
-    {errc::headers_too_large, 431, "invalid_request_error", "request_headers_too_large", false},
-    {errc::model_requires_login, 403, "permission_error", "model_requires_login", false},
-    {errc::rate_limited, 429, "rate_limit_error", "rate_limit_exceeded", true},
-    {errc::too_many_streams, 429, "rate_limit_error", "too_many_concurrent_requests", true},
-    {errc::overloaded, 503, "server_error", "server_overloaded", true},
-    {errc::shutting_down, 503, "server_error", "server_shutting_down", true},
-    {errc::no_token_available, 503, "server_error", "no_token_available", true},
-    {errc::captcha_required, 503, "server_error", "captcha_required", false},
-    {errc::captcha_failed, 503, "server_error", "captcha_failed", false},
-    {errc::upstream_blocked, 503, "server_error", "upstream_blocked", true},
-    {errc::upstream_error, 502, "server_error", "upstream_error", false},
-    {errc::upstream_timeout, 504, "server_error", "upstream_timeout", false},
-    {errc::internal, 500, "server_error", "internal_error", false},
+    {errc::invalid_request, 400, "invalid_request_error", nullptr, "invalid_request_error", false},
+    {errc::invalid_json, 400, "invalid_request_error", "invalid_json",
+     "invalid_request_error", false},
+    {errc::unauthorized, 401, "authentication_error", "invalid_api_key",
+     "authentication_error", false},
+    {errc::not_found, 404, "not_found_error", "unknown_url", "not_found_error", false},
+    {errc::model_not_found, 404, "invalid_request_error", "model_not_found",
+     "not_found_error", false},
+    {errc::method_not_allowed, 405, "invalid_request_error", "method_not_allowed",
+     "invalid_request_error", false},
+    {errc::request_timeout, 408, "invalid_request_error", "request_timeout",
+     "invalid_request_error", false},
+    {errc::request_too_large, 413, "invalid_request_error", "request_too_large",
+     "request_too_large", false},
+    {errc::headers_too_large, 431, "invalid_request_error", "request_headers_too_large",
+     "request_too_large", false},
+    {errc::model_requires_login, 403, "permission_error", "model_requires_login",
+     "permission_error", false},
+    {errc::rate_limited, 429, "rate_limit_error", "rate_limit_exceeded", "rate_limit_error", true},
+    {errc::too_many_streams, 429, "rate_limit_error", "too_many_concurrent_requests",
+     "rate_limit_error", true},
+    {errc::overloaded, 503, "server_error", "server_overloaded", "overloaded_error", true},
+    {errc::shutting_down, 503, "server_error", "server_shutting_down", "overloaded_error", true},
+    {errc::no_token_available, 503, "server_error", "no_token_available", "overloaded_error", true},
+    {errc::captcha_required, 503, "server_error", "captcha_required", "api_error", false},
+    {errc::captcha_failed, 503, "server_error", "captcha_failed", "api_error", false},
+    {errc::upstream_blocked, 503, "server_error", "upstream_blocked", "overloaded_error", true},
+    {errc::upstream_error, 502, "server_error", "upstream_error", "api_error", false},
+    {errc::upstream_timeout, 504, "server_error", "upstream_timeout", "timeout_error", false},
+    {errc::internal, 500, "server_error", "internal_error", "api_error", false},
 };
 
 boost::json::object parse_error_object(const std::string& body) {
@@ -60,6 +70,7 @@ TEST(error_table, maps_every_code_to_status_type_and_code) {
     const api_error e = make_error(row.code);
     EXPECT_EQ(http_status(e), row.status);
     EXPECT_EQ(describe(row.code).type, row.type);
+    EXPECT_EQ(describe(row.code).anthropic_type, row.anthropic_type);
     EXPECT_EQ(retry_after_seconds(e) > 0, row.retry_after);
 
     const boost::json::object error = parse_error_object(error_body(e));
