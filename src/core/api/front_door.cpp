@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/api/anthropic_messages.hpp"
 #include "core/api/openai_chat.hpp"
 #include "core/json_text.hpp"
 #include "core/models.hpp"
@@ -26,6 +27,9 @@ constexpr std::array routes{
     route{"/v1/models", false, "GET", route_id::models, openai_chat_surface},
     route{"/v1/models/", true, "GET", route_id::model, openai_chat_surface},
     route{"/v1/chat/completions", false, "POST", route_id::completion, openai_chat_surface},
+    route{"/v1/messages", false, "POST", route_id::completion, anthropic_messages_surface},
+    route{"/v1/messages/count_tokens", false, "POST", route_id::count_tokens,
+          anthropic_messages_surface},
 };
 
 enum class key_state { missing, wrong, ok };

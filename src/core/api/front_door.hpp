@@ -31,7 +31,8 @@ enum class route_id {
   ready,
   models,
   model,
-  completion,  // a chat completion in the row's surface's wire format
+  completion,    // a chat completion in the row's surface's wire format
+  count_tokens,  // Anthropic's token count of a would-be request, answered locally
 };
 
 // The request-target's path: the query string stripped, one trailing slash tolerated.

@@ -26,7 +26,7 @@ completion_flow::completion_flow(gateway& g, const surface& api, chat_request re
       origin_(std::move(origin)),
       serial_(g.next_serial()) {
   ++gateway_.in_flight_;
-  prompt_ = flatten_conversation(request_.messages);
+  prompt_ = fold_prompt(request_);
   meta_.id = g.random_id(api_.id_prefix());
   meta_.created = now.unix_ms / 1000;
   meta_.model = request_.model;

@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/api/anthropic_messages.hpp"
 #include "core/flow/completion_flow.hpp"
 
 namespace zai {
@@ -115,6 +116,7 @@ gateway::opened gateway::open(const front_request& request, std::string_view bod
   front_answer front = answer_front_door(request, cfg_, status(now));
   if (front.response) return {std::move(front.response)};
   const surface& api = *front.api;
+  if (front.route == route_id::count_tokens) return {count_tokens(request, body)};
   const surface_context ctx{cfg_, nullptr, static_cast<double>(now.unix_ms)};
   auto parsed = api.parse(body, ctx);
   if (!parsed) return {error_answer(parsed.error(), request.origin, cfg_, &api)};
@@ -128,6 +130,19 @@ gateway::opened gateway::open(const front_request& request, std::string_view bod
   return {std::nullopt,
           std::make_unique<completion_flow>(*this, api, std::move(*parsed), std::move(*model),
                                             std::string(request.origin), now)};
+}
+
+// An estimate over the text the request would send upstream: the docs call the count an
+// estimate, and no tokenizer for GLM is at hand.
+plain_response gateway::count_tokens(const front_request& request, std::string_view body) const {
+  const surface& api = anthropic_messages_surface();
+  auto parsed = parse_count_tokens_request(body);
+  if (!parsed) return error_answer(parsed.error(), request.origin, cfg_, &api);
+  auto model = resolve_model(cfg_.models, parsed->model);
+  if (!model) return error_answer(model.error(), request.origin, cfg_, &api);
+  const std::string prompt = fold_prompt(*parsed);
+  return json_answer(200, count_tokens_body(estimate_usage(prompt.size(), 0).prompt_tokens),
+                     request.origin, cfg_);
 }
 
 }  // namespace zai

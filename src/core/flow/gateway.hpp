@@ -97,7 +97,9 @@ class gateway {
   std::uint64_t next_serial() { return ++serial_; }
 
  private:
-  friend class completion_flow;  // counts itself in and out of completions_in_flight()
+  friend class completion_flow;
+
+  plain_response count_tokens(const front_request& request, std::string_view body) const;  // counts itself in and out of completions_in_flight()
 
   config cfg_;
   hmac_sha256_fn hmac_;

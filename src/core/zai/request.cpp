@@ -220,6 +220,10 @@ std::string flatten_conversation(std::span<const chat_message> messages) {
   return std::string(trim(out));
 }
 
+std::string fold_prompt(const chat_request& request) {
+  return flatten_conversation(request.messages);
+}
+
 result<upstream_request> build_completion_request(const completion_inputs& in) {
   const config& cfg = in.cfg;
   const http_url& base = cfg.zai_base_url;

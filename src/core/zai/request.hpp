@@ -64,6 +64,9 @@ struct completion_inputs {
 // text is trimmed once.
 std::string flatten_conversation(std::span<const chat_message> messages);
 
+// The one user turn a request is sent upstream as (Z.AI takes a single user message).
+std::string fold_prompt(const chat_request& request);
+
 // The signed POST /api/v2/chat/completions. Fails with errc::internal if a value bound for a
 // header (token, ids, version) contains a control character: that must never reach the wire.
 result<upstream_request> build_completion_request(const completion_inputs& in);
