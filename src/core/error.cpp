@@ -11,15 +11,23 @@ namespace {
 // 4xx rows use OpenAI's own types and codes where OpenAI has them (`model_not_found`,
 // `invalid_api_key`, `rate_limit_exceeded`); the rest name the proxy's situation so a client or an
 // operator can tell them apart without parsing the message.
-constexpr std::array<error_info, 21> table{{
+constexpr std::array<error_info, 23> table{{
     {errc::invalid_request, 400, "invalid_request_error", "", "The request is invalid.", 0, false},
     {errc::invalid_json, 400, "invalid_request_error", "invalid_json",
      "We could not parse the JSON body of your request.", 0, false},
+    // OpenAI's own status and code, which clients test for to resend the whole conversation.
+    {errc::previous_response_not_found, 400, "invalid_request_error", "previous_response_not_found",
+     "The previous response was not found; this proxy keeps responses in memory for a limited "
+     "time.",
+     0, false},
     {errc::unauthorized, 401, "authentication_error", "invalid_api_key",
      "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.", 0, false},
     {errc::not_found, 404, "not_found_error", "unknown_url", "Unknown request URL.", 0, false},
     {errc::model_not_found, 404, "invalid_request_error", "model_not_found",
      "The model does not exist or you do not have access to it.", 0, false},
+    {errc::response_not_found, 404, "invalid_request_error", "response_not_found",
+     "No stored response has this id; this proxy keeps responses in memory for a limited time.", 0,
+     false},
     {errc::method_not_allowed, 405, "invalid_request_error", "method_not_allowed",
      "This method is not allowed for this URL.", 0, false},
     {errc::request_timeout, 408, "invalid_request_error", "request_timeout",

@@ -20,9 +20,12 @@ struct expected_row {
 constexpr expected_row expected[] = {
     {errc::invalid_request, 400, "invalid_request_error", nullptr, false},
     {errc::invalid_json, 400, "invalid_request_error", "invalid_json", false},
+    {errc::previous_response_not_found, 400, "invalid_request_error", "previous_response_not_found",
+     false},
     {errc::unauthorized, 401, "authentication_error", "invalid_api_key", false},
     {errc::not_found, 404, "not_found_error", "unknown_url", false},
     {errc::model_not_found, 404, "invalid_request_error", "model_not_found", false},
+    {errc::response_not_found, 404, "invalid_request_error", "response_not_found", false},
     {errc::method_not_allowed, 405, "invalid_request_error", "method_not_allowed", false},
     {errc::request_timeout, 408, "invalid_request_error", "request_timeout", false},
     {errc::request_too_large, 413, "invalid_request_error", "request_too_large", false},
