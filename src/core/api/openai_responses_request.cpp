@@ -9,45 +9,37 @@ using boost::json::array;
 using boost::json::object;
 using boost::json::value;
 
-maybe_error read_function_tool(const object& t, const std::string& at, tool_definition& out) {
+// What every offered tool has: a name (required) and a description.
+maybe_error read_tool_name(const object& t, const std::string& at, tool_definition& out) {
   if (optional_field(t, "name") == nullptr) return missing_param(at + ".name");
   if (maybe_error e = read_string(t, "name", at + ".name", out.name)) return e;
-  if (maybe_error e = read_string(t, "description", at + ".description", out.description)) {
-    return e;
-  }
-  out.parameters = "{}";
-  if (const value* p = optional_field(t, "parameters")) {
-    if (!p->is_object()) return invalid_type(at + ".parameters", "an object", *p);
-    out.parameters = boost::json::serialize(*p);
-  }
+  return read_string(t, "description", at + ".description", out.description);
+}
+
+maybe_error read_function_tool(const object& t, const std::string& at, tool_definition& out) {
+  if (maybe_error e = read_tool_name(t, at, out)) return e;
+  const object* parameters = nullptr;
+  if (maybe_error e = read_object(t, "parameters", at + ".parameters", parameters)) return e;
+  out.parameters = parameters != nullptr ? boost::json::serialize(*parameters) : "{}";
   return std::nullopt;
 }
 
 maybe_error read_custom_tool(const object& t, const std::string& at, tool_definition& out) {
   out.kind = tool_kind::custom;
   out.parameters.clear();
-  if (optional_field(t, "name") == nullptr) return missing_param(at + ".name");
-  if (maybe_error e = read_string(t, "name", at + ".name", out.name)) return e;
-  if (maybe_error e = read_string(t, "description", at + ".description", out.description)) {
-    return e;
-  }
+  if (maybe_error e = read_tool_name(t, at, out)) return e;
   // {type:"text"} is unconstrained; {type:"grammar", syntax, definition} keeps the grammar's
   // text, which is what tells the model how to write the input.
-  if (const value* f = optional_field(t, "format")) {
-    const object* format = f->if_object();
-    if (format == nullptr) return invalid_type(at + ".format", "an object", *f);
-    if (maybe_error e = read_string(*format, "definition", at + ".format.definition", out.format)) {
-      return e;
-    }
-  }
-  return std::nullopt;
+  const object* format = nullptr;
+  if (maybe_error e = read_object(t, "format", at + ".format", format)) return e;
+  if (format == nullptr) return std::nullopt;
+  return read_string(*format, "definition", at + ".format.definition", out.format);
 }
 
 maybe_error read_tools(const object& body, chat_request& out) {
-  const value* v = optional_field(body, "tools");
-  if (v == nullptr) return std::nullopt;
-  const array* list = v->if_array();
-  if (list == nullptr) return invalid_type("tools", "an array", *v);
+  const array* list = nullptr;
+  if (maybe_error e = read_array(body, "tools", "tools", list)) return e;
+  if (list == nullptr) return std::nullopt;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string at = element_param("tools", i);
     const object* t = (*list)[i].if_object();
@@ -83,10 +75,9 @@ maybe_error read_allowed_tools(const object& choice, chat_request& out) {
     return unsupported_value("tool_choice.mode", mode, {"auto", "required"});
   }
   out.tool_choice = mode == "required" ? tool_choice_mode::required : tool_choice_mode::automatic;
-  const value* v = optional_field(choice, "tools");
-  if (v == nullptr) return missing_param("tool_choice.tools");
-  const array* allowed = v->if_array();
-  if (allowed == nullptr) return invalid_type("tool_choice.tools", "an array", *v);
+  const array* allowed = nullptr;
+  if (maybe_error e = read_array(choice, "tools", "tool_choice.tools", allowed)) return e;
+  if (allowed == nullptr) return missing_param("tool_choice.tools");
   std::erase_if(out.tools, [&](const tool_definition& t) {
     return std::none_of(allowed->begin(), allowed->end(), [&](const value& a) {
       const object* o = a.if_object();
@@ -135,10 +126,9 @@ maybe_error read_tool_choice(const object& body, chat_request& out) {
 }
 
 maybe_error read_reasoning(const object& body, chat_request& out) {
-  const value* v = optional_field(body, "reasoning");
-  if (v == nullptr) return std::nullopt;
-  const object* reasoning = v->if_object();
-  if (reasoning == nullptr) return invalid_type("reasoning", "an object", *v);
+  const object* reasoning = nullptr;
+  if (maybe_error e = read_object(body, "reasoning", "reasoning", reasoning)) return e;
+  if (reasoning == nullptr) return std::nullopt;
   if (maybe_error e =
           read_string(*reasoning, "effort", "reasoning.effort", out.reasoning_effort)) {
     return e;
@@ -156,14 +146,13 @@ maybe_error read_reasoning(const object& body, chat_request& out) {
 
 // text.format: json_schema and json_object become an instruction to answer with that JSON.
 maybe_error read_text_format(const object& body, chat_request& out) {
-  const value* t = optional_field(body, "text");
-  if (t == nullptr) return std::nullopt;
-  const object* text = t->if_object();
-  if (text == nullptr) return invalid_type("text", "an object", *t);
-  const value* f = optional_field(*text, "format");
-  if (f == nullptr) return std::nullopt;
-  const object* format = f->if_object();
-  if (format == nullptr) return invalid_type("text.format", "an object", *f);
+  const object* text = nullptr;
+  if (maybe_error e = read_object(body, "text", "text", text)) return e;
+  const object* format = nullptr;
+  if (text != nullptr) {
+    if (maybe_error e = read_object(*text, "format", "text.format", format)) return e;
+  }
+  if (format == nullptr) return std::nullopt;
   std::string type;
   if (maybe_error e = read_string(*format, "type", "text.format.type", type)) return e;
   if (type.empty()) return missing_param("text.format.type");
@@ -178,13 +167,6 @@ maybe_error read_text_format(const object& body, chat_request& out) {
     return unsupported_value("text.format.type", type, {"text", "json_object", "json_schema"});
   }
   return std::nullopt;
-}
-
-maybe_error check_kind(const object& body, std::string_view key, boost::json::kind kind,
-                       std::string_view expected) {
-  const value* v = optional_field(body, key);
-  if (v == nullptr || v->kind() == kind) return std::nullopt;
-  return invalid_type(std::string(key), expected, *v);
 }
 
 // The request fields the response object repeats, at the API's defaults when absent.
@@ -233,10 +215,10 @@ maybe_error read_options(const object& body, chat_request& out) {
   if (maybe_error e = read_decimal(body, "top_p", 0, 1, out.top_p)) return e;
   if (maybe_error e = read_positive_int(body, "max_output_tokens", out.max_tokens)) return e;
   if (maybe_error e = read_string(body, "user", "user", out.user)) return e;
-  if (maybe_error e = check_kind(body, "metadata", boost::json::kind::object, "an object")) {
-    return e;
-  }
-  if (maybe_error e = check_kind(body, "include", boost::json::kind::array, "an array")) return e;
+  const object* metadata = nullptr;
+  if (maybe_error e = read_object(body, "metadata", "metadata", metadata)) return e;
+  const array* include = nullptr;
+  if (maybe_error e = read_array(body, "include", "include", include)) return e;
   std::string ignored;
   if (maybe_error e = read_string(body, "prompt_cache_key", "prompt_cache_key", ignored)) return e;
   if (maybe_error e = read_reasoning(body, out)) return e;
@@ -331,7 +313,7 @@ maybe_error read_request(const object& body, response_store* store, double now_m
 result<chat_request> parse_responses_request(std::string_view body, response_store* store,
                                              double now_ms) {
   result<object> root = parse_body_object(body);
-  if (root.has_error()) return std::move(root.error());
+  if (root.has_error()) return root.error();
   chat_request out;
   if (maybe_error e = read_request(*root, store, now_ms, out)) return std::move(*e);
   return out;

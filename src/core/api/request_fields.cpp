@@ -102,6 +102,24 @@ maybe_error read_bool(const object& o, std::string_view key, const std::string& 
   return std::nullopt;
 }
 
+maybe_error read_object(const object& o, std::string_view key, const std::string& param,
+                        const object*& out) {
+  const value* v = optional_field(o, key);
+  if (v == nullptr) return std::nullopt;
+  out = v->if_object();
+  if (out == nullptr) return invalid_type(param, "an object", *v);
+  return std::nullopt;
+}
+
+maybe_error read_array(const object& o, std::string_view key, const std::string& param,
+                       const boost::json::array*& out) {
+  const value* v = optional_field(o, key);
+  if (v == nullptr) return std::nullopt;
+  out = v->if_array();
+  if (out == nullptr) return invalid_type(param, "an array", *v);
+  return std::nullopt;
+}
+
 maybe_error read_decimal(const object& o, std::string_view key, double min, double max,
                          std::optional<double>& out) {
   const value* v = optional_field(o, key);

@@ -40,6 +40,11 @@ maybe_error read_string(const boost::json::object& o, std::string_view key,
                         const std::string& param, std::string& out);
 maybe_error read_bool(const boost::json::object& o, std::string_view key,
                       const std::string& param, std::optional<bool>& out);
+// An optional member that must be an object, or an array: `out` stays null when it is absent.
+maybe_error read_object(const boost::json::object& o, std::string_view key,
+                        const std::string& param, const boost::json::object*& out);
+maybe_error read_array(const boost::json::object& o, std::string_view key,
+                       const std::string& param, const boost::json::array*& out);
 // A number within [min, max]; the key is the param (top-level fields).
 maybe_error read_decimal(const boost::json::object& o, std::string_view key, double min,
                          double max, std::optional<double>& out);
