@@ -24,8 +24,12 @@ api_error must_fail(std::string_view body, response_store* store = nullptr) {
 
 // A body with the given input (JSON text) and extra top-level members.
 std::string body_with(std::string_view input, std::string_view extra = "") {
-  std::string out = R"({"model":"glm-4.7","input":)" + std::string(input);
-  if (!extra.empty()) out += "," + std::string(extra);
+  std::string out = R"({"model":"glm-4.7","input":)";
+  out += input;
+  if (!extra.empty()) {
+    out += ',';
+    out += extra;
+  }
   return out + "}";
 }
 
@@ -351,50 +355,6 @@ TEST(responses_request, the_echo_repeats_the_request_fields_at_their_defaults) {
   EXPECT_EQ(given.at("metadata").at("k"), "v");
   EXPECT_EQ(given.at("max_output_tokens"), 99);
   EXPECT_EQ(given.at("temperature"), 0.5);
-}
-
-stored_response earlier_turn() {
-  chat_message question;
-  question.role = message_role::user;
-  question.text = "Read a.txt";
-  chat_message call;
-  call.role = message_role::assistant;
-  call.tool_calls.push_back(tool_call{"call_7", "read", "{}", tool_kind::function});
-  return stored_response{"resp_1", "{}", {question, call}};
-}
-
-TEST(responses_request, previous_response_id_replays_the_stored_conversation) {
-  response_store store;
-  store.put(earlier_turn(), 0);
-  const chat_request r = must_parse(
-      body_with(R"([{"type":"function_call_output","call_id":"call_7","output":"A"}])",
-                R"("previous_response_id":"resp_1","instructions":"Now this.")"),
-      &store, 10);
-  ASSERT_EQ(r.messages.size(), 4u);
-  EXPECT_EQ(r.messages[0].text, "Now this.");  // this request's instructions, first
-  EXPECT_EQ(r.messages[1].text, "Read a.txt");
-  EXPECT_EQ(r.messages[2].tool_calls[0].id, "call_7");
-  EXPECT_EQ(r.messages[3].role, message_role::tool);
-  EXPECT_EQ(r.messages[3].tool_name, "read");  // the call it answers came from the store
-  EXPECT_EQ(echo_of(r).at("previous_response_id"), "resp_1");
-  // Input may be left out entirely when continuing.
-  EXPECT_EQ(must_parse(R"({"model":"m","previous_response_id":"resp_1"})", &store, 10)
-                .messages.size(),
-            2u);
-}
-
-TEST(responses_request, an_unknown_or_expired_previous_response_is_not_found) {
-  response_store store({.max_count = 10, .max_age_ms = 1000, .max_bytes = 1 << 20});
-  store.put(earlier_turn(), 0);
-  const std::string body = body_with(R"("x")", R"("previous_response_id":"resp_1")");
-  for (const auto& [s, now] :
-       std::vector<std::pair<response_store*, double>>{{&store, 5000}, {nullptr, 0}}) {
-    const auto r = parse_responses_request(body, s, now);
-    ASSERT_TRUE(r.has_error());
-    EXPECT_EQ(r.error().code, errc::previous_response_not_found);
-    EXPECT_EQ(r.error().param, "previous_response_id");
-    EXPECT_EQ(r.error().message, "Previous response with id 'resp_1' not found.");
-  }
 }
 
 std::string read_fixture(std::string_view name) {
