@@ -13,13 +13,6 @@ constexpr std::string_view default_echo =
     R"("instructions":null,"metadata":{},"parallel_tool_calls":true,"temperature":null,)"
     R"("tool_choice":"auto","tools":[],"top_p":null)";
 
-void append_member(std::string& out, std::string_view key, std::string_view text) {
-  out += ",\"";
-  out += key;
-  out += "\":";
-  append_json_string(out, text);
-}
-
 // In-progress items are the skeletons `response.output_item.added` carries: no summary part, no
 // content part, no arguments yet.
 bool skeleton(const output_item& item) { return item.status == "in_progress"; }
@@ -62,6 +55,13 @@ std::string_view item_id_prefix(output_item::kind what) {
   return "item_";
 }
 
+void append_string_member(std::string& out, std::string_view key, std::string_view text) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  append_json_string(out, text);
+}
+
 void append_output_item(std::string& out, const output_item& item) {
   out += "{\"id\":";
   append_json_string(out, item.id);
@@ -90,15 +90,15 @@ void append_output_item(std::string& out, const output_item& item) {
       out += R"(,"type":"function_call","status":")";
       out += item.status;
       out += '"';
-      append_member(out, "arguments", item.text);
+      append_string_member(out, "arguments", item.text);
       break;
     case output_item::kind::custom_tool_call:
       out += R"(,"type":"custom_tool_call")";
-      append_member(out, "input", item.text);
+      append_string_member(out, "input", item.text);
       break;
   }
-  append_member(out, "call_id", item.call_id);
-  append_member(out, "name", item.name);
+  append_string_member(out, "call_id", item.call_id);
+  append_string_member(out, "name", item.name);
   out += '}';
 }
 
@@ -134,7 +134,7 @@ void append_response_object(std::string& out, const completion_meta& meta,
     out += R"({"code":")";
     out += failure_code(*outcome.error);
     out += '"';
-    append_member(out, "message", failure_message(*outcome.error));
+    append_string_member(out, "message", failure_message(*outcome.error));
     out += '}';
   } else {
     out += "null";
@@ -147,7 +147,7 @@ void append_response_object(std::string& out, const completion_meta& meta,
     out += outcome.incomplete_reason;
     out += "\"}";
   }
-  append_member(out, "model", meta.model);
+  append_string_member(out, "model", meta.model);
   out += R"(,"output":[)";
   std::string text;
   for (std::size_t i = 0; i < output.size(); ++i) {
@@ -156,7 +156,7 @@ void append_response_object(std::string& out, const completion_meta& meta,
     if (output[i].what == output_item::kind::message) text += output[i].text;
   }
   out += ']';
-  append_member(out, "output_text", text);
+  append_string_member(out, "output_text", text);
   out += R"(,"usage":)";
   if (outcome.usage != nullptr) {
     append_usage(out, *outcome.usage, outcome.reasoning_tokens);

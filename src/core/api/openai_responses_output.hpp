@@ -39,6 +39,9 @@ std::string_view item_id_prefix(output_item::kind what);  // rs_, msg_, fc_, ctc
 
 void append_output_item(std::string& out, const output_item& item);
 
+// `,"key":"text"`: one more string member of the object being written.
+void append_string_member(std::string& out, std::string_view key, std::string_view text);
+
 // How a response ended, or that it has not yet.
 struct response_outcome {
   std::string_view status = "in_progress";  // in_progress, completed, incomplete, failed

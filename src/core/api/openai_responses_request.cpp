@@ -191,11 +191,11 @@ std::string echo_members(const object& body, const chat_request& r, bool store) 
   echo["reasoning"] = std::move(reasoning);
   echo["service_tier"] = "default";
   echo["store"] = store;
-  given("temperature", 1.0);
+  given("temperature", 1);  // an integer: serialised as 1, not 1E0
   given("text", object{{"format", object{{"type", "text"}}}});
   given("tool_choice", "auto");
   given("tools", array{});
-  given("top_p", 1.0);
+  given("top_p", 1);
   given("truncation", "disabled");
   given("user", nullptr);
   std::string text = boost::json::serialize(echo);

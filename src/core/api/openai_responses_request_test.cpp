@@ -336,8 +336,8 @@ TEST(responses_request, the_echo_repeats_the_request_fields_at_their_defaults) {
   EXPECT_EQ(plain.at("metadata"), boost::json::object{});
   EXPECT_EQ(plain.at("tool_choice"), "auto");
   EXPECT_EQ(plain.at("tools"), boost::json::array{});
-  EXPECT_EQ(plain.at("temperature"), 1.0);
-  EXPECT_EQ(plain.at("top_p"), 1.0);
+  EXPECT_EQ(plain.at("temperature").to_number<double>(), 1.0);
+  EXPECT_EQ(plain.at("top_p").to_number<double>(), 1.0);
   EXPECT_EQ(plain.at("parallel_tool_calls"), true);
   EXPECT_TRUE(plain.at("previous_response_id").is_null());
   EXPECT_EQ(plain.at("text").at("format").at("type"), "text");

@@ -9,23 +9,16 @@ namespace {
 
 void end_event(std::string& out) { out += "}\n\n"; }
 
-void append_text_member(std::string& out, std::string_view key, std::string_view text) {
-  out += ",\"";
-  out += key;
-  out += "\":";
-  append_json_string(out, text);
-}
-
 // The one part a reasoning item (its summary) or a message (its content) has, as the *_part
 // events carry it.
 void append_part(std::string& out, output_item::kind what, std::string_view text) {
   if (what == output_item::kind::reasoning) {
     out += R"(,"summary_index":0,"part":{"type":"summary_text")";
-    append_text_member(out, "text", text);
+    append_string_member(out, "text", text);
     out += '}';
   } else {
     out += R"(,"content_index":0,"part":{"type":"output_text")";
-    append_text_member(out, "text", text);
+    append_string_member(out, "text", text);
     out += R"(,"annotations":[],"logprobs":[]})";
   }
 }
@@ -52,7 +45,7 @@ void response_event_writer::begin(std::string& out, std::string_view type) {
 void response_event_writer::begin_item_event(std::string& out, std::string_view type,
                                              std::size_t index) {
   begin(out, type);
-  append_text_member(out, "item_id", items_[index].id);
+  append_string_member(out, "item_id", items_[index].id);
   out += ",\"output_index\":";
   append_json_uint(out, index);
 }
@@ -83,14 +76,14 @@ void response_event_writer::item_event(std::string& out, std::string_view type,
 }
 
 void response_event_writer::open(std::string& out) {
-  if (opened_) return;
-  opened_ = true;
+  if (phase_ != phase::unopened) return;
+  phase_ = phase::streaming;
   lifecycle(out, "response.created", response_outcome{});
   lifecycle(out, "response.in_progress", response_outcome{});
 }
 
 void response_event_writer::event(const answer_event& e, std::string& out) {
-  if (ended_) return;
+  if (phase_ == phase::ended) return;
   open(out);
   switch (e.what) {
     case answer_event::kind::reasoning: return text(out, kind::reasoning, e.text);
@@ -104,7 +97,7 @@ void response_event_writer::event(const answer_event& e, std::string& out) {
 }
 
 void response_event_writer::keep_alive(std::string& out) {
-  if (!ended_) out += ": keep-alive\n\n";
+  if (phase_ != phase::ended) out += ": keep-alive\n\n";
 }
 
 void response_event_writer::text(std::string& out, kind what, std::string_view delta) {
@@ -121,7 +114,7 @@ void response_event_writer::text(std::string& out, kind what, std::string_view d
     begin_item_event(out, "response.output_text.delta", *text_);
     out += ",\"content_index\":0,\"logprobs\":[]";
   }
-  append_text_member(out, "delta", delta);
+  append_string_member(out, "delta", delta);
   end_event(out);
 }
 
@@ -149,7 +142,7 @@ void response_event_writer::close_text(std::string& out, std::string_view status
     begin_item_event(out, "response.output_text.done", index);
     out += ",\"content_index\":0,\"logprobs\":[]";
   }
-  append_text_member(out, "text", item.text);
+  append_string_member(out, "text", item.text);
   end_event(out);
   begin_item_event(out,
                    item.what == kind::reasoning ? "response.reasoning_summary_part.done"
@@ -162,8 +155,7 @@ void response_event_writer::close_text(std::string& out, std::string_view status
 }
 
 void response_event_writer::start_call(std::string& out, const answer_event& e) {
-  const auto same = [&](const auto& c) { return c.first == e.index; };
-  if (std::any_of(open_calls_.begin(), open_calls_.end(), same)) return;
+  if (open_call(e.index) != open_calls_.end()) return;  // started twice: the first counts
   close_text(out, "completed");
   const kind what = e.tool == tool_kind::custom ? kind::custom_tool_call : kind::function_call;
   const std::size_t index = items_.size();
@@ -176,8 +168,7 @@ void response_event_writer::start_call(std::string& out, const answer_event& e) 
 }
 
 void response_event_writer::call_arguments(std::string& out, const answer_event& e) {
-  const auto call = std::find_if(open_calls_.begin(), open_calls_.end(),
-                                 [&](const auto& c) { return c.first == e.index; });
+  const auto call = open_call(e.index);
   if (call == open_calls_.end() || e.text.empty()) return;
   output_item& item = items_[call->second];
   item.text += e.text;
@@ -185,24 +176,23 @@ void response_event_writer::call_arguments(std::string& out, const answer_event&
                    item.what == kind::function_call ? "response.function_call_arguments.delta"
                                                     : "response.custom_tool_call_input.delta",
                    call->second);
-  append_text_member(out, "delta", e.text);
+  append_string_member(out, "delta", e.text);
   end_event(out);
 }
 
 void response_event_writer::end_call(std::string& out, std::size_t call_index) {
-  const auto call = std::find_if(open_calls_.begin(), open_calls_.end(),
-                                 [&](const auto& c) { return c.first == call_index; });
+  const auto call = open_call(call_index);
   if (call == open_calls_.end()) return;
   const std::size_t index = call->second;
   open_calls_.erase(call);
   output_item& item = items_[index];
   if (item.what == kind::function_call) {
     begin_item_event(out, "response.function_call_arguments.done", index);
-    append_text_member(out, "name", item.name);
-    append_text_member(out, "arguments", item.text);
+    append_string_member(out, "name", item.name);
+    append_string_member(out, "arguments", item.text);
   } else {
     begin_item_event(out, "response.custom_tool_call_input.done", index);
-    append_text_member(out, "input", item.text);
+    append_string_member(out, "input", item.text);
   }
   end_event(out);
   item.status = "completed";
@@ -220,16 +210,21 @@ void response_event_writer::finish(std::string& out, const answer_event& e) {
   // A call the model finished but whose end never came is complete; one the limit or the filter
   // cut is dropped (finished_items leaves it out), never run with half its arguments.
   while (!cut && !open_calls_.empty()) end_call(out, open_calls_.front().first);
-  ended_ = true;
+  phase_ = phase::ended;
   lifecycle(out, cut ? "response.incomplete" : "response.completed", outcome);
 }
 
 void response_event_writer::fail(std::string& out, const api_error& error) {
-  ended_ = true;
+  phase_ = phase::ended;
   response_outcome outcome;
   outcome.status = "failed";
   outcome.error = &error;
   lifecycle(out, "response.failed", outcome);
+}
+
+response_event_writer::call_list::iterator response_event_writer::open_call(std::size_t call_index) {
+  return std::find_if(open_calls_.begin(), open_calls_.end(),
+                      [&](const auto& c) { return c.first == call_index; });
 }
 
 std::vector<output_item> response_event_writer::finished_items() const {

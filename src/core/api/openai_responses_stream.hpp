@@ -37,10 +37,13 @@ class response_event_writer final : public answer_encoder {
   void event(const answer_event& e, std::string& out) override;
   void keep_alive(std::string& out) override;
 
-  bool ended() const { return ended_; }
+  bool ended() const { return phase_ == phase::ended; }
 
  private:
   using kind = output_item::kind;
+  // Answer call index → the call's place in items_, for the calls begun and not yet ended.
+  using call_list = std::vector<std::pair<std::size_t, std::size_t>>;
+  enum class phase { unopened, streaming, ended };  // ended: the terminal event is out
 
   void begin(std::string& out, std::string_view type);
   void begin_item_event(std::string& out, std::string_view type, std::size_t index);
@@ -57,18 +60,18 @@ class response_event_writer final : public answer_encoder {
   void finish(std::string& out, const answer_event& e);
   void fail(std::string& out, const api_error& error);
 
-  std::vector<output_item> finished_items() const;
+  call_list::iterator open_call(std::size_t call_index);
+  std::vector<output_item> finished_items() const;  // what the terminal response lists
 
   completion_meta meta_;
   chat_request request_;  // its echo, and (when storing) the conversation to keep
   response_store* store_;
   double now_ms_;
   std::uint64_t sequence_ = 0;
-  bool opened_ = false;
-  bool ended_ = false;
-  std::vector<output_item> items_;      // everything announced, in output order
-  std::optional<std::size_t> text_;     // the open reasoning or message item
-  std::vector<std::pair<std::size_t, std::size_t>> open_calls_;  // answer index → item
+  phase phase_ = phase::unopened;
+  std::vector<output_item> items_;   // everything announced, in output order
+  std::optional<std::size_t> text_;  // the open reasoning or message item
+  call_list open_calls_;
 };
 
 }  // namespace zai
