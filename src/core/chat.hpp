@@ -52,6 +52,17 @@ struct chat_message {
 };
 
 // How the client wants tools used (OpenAI tool_choice, Anthropic tool_choice).
+// The OpenAI Responses API's own request state, carried from its parser to its encoder
+// (api/openai_responses*): the flow passes it through untouched; other surfaces leave it empty.
+struct responses_state {
+  bool store = false;  // keep the finished response for GET and a later previous_response_id
+  // messages[0] came from `instructions`, which a later previous_response_id does not inherit.
+  bool instructions_first = false;
+  // The request fields the response object repeats (instructions, tools, tool_choice, reasoning,
+  // text, …) as JSON object members without braces: "instructions":null,"tools":[…],…
+  std::string echo;
+};
+
 enum class tool_choice_mode {
   automatic,  // the model decides ("auto"; the default when tools are given)
   none,       // no tool may be called: the tools are not shown to the model
@@ -81,6 +92,7 @@ struct chat_request {
   std::string answer_schema;
   // Until the tool machinery reads `tools`: the OpenAI parser notes that some were offered.
   bool has_tools = false;
+  responses_state responses;
 };
 
 }  // namespace zai

@@ -56,6 +56,12 @@ struct config {
   // Response shaping
   bool show_think_tags = false;  // reasoning as <think>…</think> in content, not reasoning_content
 
+  // Stored responses (OpenAI Responses API `store`, `previous_response_id`, GET /v1/responses/{id}),
+  // kept in memory per process (per isolate in the Worker); the oldest go first.
+  std::size_t responses_store_max = 1000;        // responses kept; 0: nothing is stored
+  int responses_store_max_age_seconds = 3600;    // a response older than this is gone
+  std::size_t responses_store_max_bytes = 16 * 1024 * 1024;  // their total size, roughly
+
   // Upstream
   http_url zai_base_url{"https", "chat.z.ai", 443, "", ""};
   std::string zai_fe_version;  // empty: scrape prod-fe-X.Y.Z from the upstream's front page

@@ -213,6 +213,26 @@ constexpr option option_rows[] = {
        c.show_think_tags = *b;
        return std::string();
      }},
+    {{"RESPONSES_STORE_MAX", "<int>", "1000",
+      "Responses kept in memory for previous_response_id and GET /v1/responses/{id} (store: "
+      "true); 0 stores none."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_count(c.responses_store_max, v, 0, 1'000'000, "an integer");
+     }},
+    {{"RESPONSES_STORE_MAX_AGE_SECONDS", "<int>", "3600",
+      "How long a stored response is kept."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_int(c.responses_store_max_age_seconds, v, 31'536'000,
+                      "seconds from 0 to 31536000");
+     }},
+    {{"RESPONSES_STORE_MAX_BYTES", "<int>", "16777216",
+      "Total size of the stored responses; the oldest are dropped to stay under it."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_count(c.responses_store_max_bytes, v, 0, std::uint64_t(1) << 34, "a byte count");
+     }},
     {{"ZAI_BASE_URL", "<url>", "https://chat.z.ai", "Upstream base URL (http:// for tests)."},
      plain,
      [](config& c, std::string_view v, const file_reader&) {

@@ -165,6 +165,27 @@ TEST(config, limits_refuse_values_that_would_disable_them) {
   EXPECT_NE(inverted.error().find("WAF_COOLDOWN_MAX_MS"), std::string::npos);
 }
 
+TEST(config, response_store_settings_bound_count_age_and_bytes) {
+  const config defaults = must_parse({});
+  EXPECT_EQ(defaults.responses_store_max, 1000u);
+  EXPECT_EQ(defaults.responses_store_max_age_seconds, 3600);
+  EXPECT_EQ(defaults.responses_store_max_bytes, 16u * 1024 * 1024);
+  const config c = must_parse({{"RESPONSES_STORE_MAX", "0"},
+                               {"RESPONSES_STORE_MAX_AGE_SECONDS", "60"},
+                               {"RESPONSES_STORE_MAX_BYTES", "1048576"}});
+  EXPECT_EQ(c.responses_store_max, 0u);  // 0 turns storing off, it is not an error
+  EXPECT_EQ(c.responses_store_max_age_seconds, 60);
+  EXPECT_EQ(c.responses_store_max_bytes, 1048576u);
+  EXPECT_EQ(must_parse({}, {"--responses-store-max=5"}).responses_store_max, 5u);
+  EXPECT_NE(must_fail({{"RESPONSES_STORE_MAX", "-1"}}).find("RESPONSES_STORE_MAX"),
+            std::string::npos);
+  EXPECT_NE(must_fail({{"RESPONSES_STORE_MAX_AGE_SECONDS", "1h"}})
+                .find("invalid RESPONSES_STORE_MAX_AGE_SECONDS \"1h\": expected seconds"),
+            std::string::npos);
+  EXPECT_NE(must_fail({{"RESPONSES_STORE_MAX_BYTES", "lots"}}).find("expected a byte count"),
+            std::string::npos);
+}
+
 TEST(config, empty_variables_count_as_unset) {
   EXPECT_EQ(must_parse({{"PORT", ""}, {"API_KEY", ""}, {"CAPTCHA_PROVIDER_URL", ""}}), config{});
 }

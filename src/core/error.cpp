@@ -16,17 +16,27 @@ namespace {
 // 4xx; overloaded_error (Anthropic's 529) for every 503 a retry shortly can fix, api_error for the
 // rest, so that Claude Code's "overloaded, retrying" path is never taken for a proxy misconfigured
 // without a captcha provider.
-constexpr std::array<error_info, 21> table{{
+constexpr std::array<error_info, 23> table{{
     {errc::invalid_request, 400, "invalid_request_error", "", "invalid_request_error",
      "The request is invalid.", 0, false},
     {errc::invalid_json, 400, "invalid_request_error", "invalid_json", "invalid_request_error",
      "We could not parse the JSON body of your request.", 0, false},
+    // OpenAI's code, which clients test for to resend the whole conversation.
+    {errc::previous_response_not_found, 404, "invalid_request_error", "previous_response_not_found",
+     "not_found_error",
+     "The previous response was not found; this proxy keeps responses in memory for a limited "
+     "time.",
+     0, false},
     {errc::unauthorized, 401, "authentication_error", "invalid_api_key", "authentication_error",
      "Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.", 0, false},
     {errc::not_found, 404, "not_found_error", "unknown_url", "not_found_error",
      "Unknown request URL.", 0, false},
     {errc::model_not_found, 404, "invalid_request_error", "model_not_found", "not_found_error",
      "The model does not exist or you do not have access to it.", 0, false},
+    {errc::response_not_found, 404, "invalid_request_error", "response_not_found",
+     "not_found_error",
+     "No stored response has this id; this proxy keeps responses in memory for a limited time.", 0,
+     false},
     {errc::method_not_allowed, 405, "invalid_request_error", "method_not_allowed",
      "invalid_request_error", "This method is not allowed for this URL.", 0, false},
     {errc::request_timeout, 408, "invalid_request_error", "request_timeout",

@@ -19,9 +19,11 @@ namespace zai {
 enum class errc {
   invalid_request = 1,   // 400, names the offending `param`
   invalid_json,          // 400, the body is not JSON
+  previous_response_not_found,  // 404, previous_response_id names no stored response
   unauthorized,          // 401, missing or wrong client API key
   not_found,             // 404, unknown route
   model_not_found,       // 404, unknown model id
+  response_not_found,    // 404, GET /v1/responses/{id} names no stored response
   method_not_allowed,    // 405
   request_timeout,       // 408, the request's header or body did not arrive in time
   request_too_large,     // 413, body over MAX_BODY_BYTES
