@@ -4,6 +4,7 @@
 
 #include "core/api/anthropic_messages.hpp"
 #include "core/api/openai_chat.hpp"
+#include "core/api/openai_responses.hpp"
 #include "core/json_text.hpp"
 #include "core/models.hpp"
 
@@ -30,6 +31,8 @@ constexpr std::array routes{
     route{"/v1/messages", false, "POST", route_id::completion, anthropic_messages_surface},
     route{"/v1/messages/count_tokens", false, "POST", route_id::count_tokens,
           anthropic_messages_surface},
+    route{"/v1/responses", false, "POST", route_id::completion, openai_responses_surface},
+    route{"/v1/responses/", true, "GET", route_id::stored_response, openai_responses_surface},
 };
 
 enum class key_state { missing, wrong, ok };

@@ -32,7 +32,8 @@ enum class route_id {
   models,
   model,
   completion,    // a chat completion in the row's surface's wire format
-  count_tokens,  // Anthropic's token count of a would-be request, answered locally
+  count_tokens,     // Anthropic's token count of a would-be request, answered locally
+  stored_response,  // GET /v1/responses/{id}: a response the Responses API stored
 };
 
 // The request-target's path: the query string stripped, one trailing slash tolerated.

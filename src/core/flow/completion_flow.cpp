@@ -267,7 +267,7 @@ action completion_flow::collect(instant now) {
   a.finish = *finish;
   content_bytes_ = a.content.size();
   a.usage = final_usage();
-  const surface_context ctx{gateway_.cfg(), nullptr, static_cast<double>(now.unix_ms)};
+  const surface_context ctx = gateway_.context(now);
   response_ = json_answer(200, api_.whole(meta_, request_, a, ctx), origin_, gateway_.cfg());
   release(lease_outcome::ok, std::nullopt, now);
   state_ = state::over;
@@ -285,7 +285,7 @@ action completion_flow::on_quiet(instant now) {
 }
 
 void completion_flow::start_encoder(std::string& out) {
-  const surface_context ctx{gateway_.cfg(), nullptr, static_cast<double>(last_now_.unix_ms)};
+  const surface_context ctx = gateway_.context(last_now_);
   encoder_ = api_.stream_encoder(meta_, request_, ctx);
   encoder_->open(out);
   head_committed_ = true;

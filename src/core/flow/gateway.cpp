@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/api/anthropic_messages.hpp"
+#include "core/api/openai_responses.hpp"
 #include "core/flow/completion_flow.hpp"
 
 namespace zai {
@@ -33,6 +34,7 @@ gateway::gateway(config cfg, std::uint64_t seed, hmac_sha256_fn hmac)
       hmac_(hmac),
       pool_(pool_options(cfg_)),
       breaker_(breaker_options(cfg_)),
+      responses_(responses_store_options(cfg_)),
       ids_(seed) {
   fe_version_ = cfg_.zai_fe_version.empty() ? cfg_.zai_fe_version_fallback : cfg_.zai_fe_version;
 }
@@ -117,7 +119,8 @@ gateway::opened gateway::open(const front_request& request, std::string_view bod
   if (front.response) return {std::move(front.response)};
   const surface& api = *front.api;
   if (front.route == route_id::count_tokens) return {count_tokens(request, body)};
-  const surface_context ctx{cfg_, nullptr, static_cast<double>(now.unix_ms)};
+  if (front.route == route_id::stored_response) return {stored_response(request, now)};
+  const surface_context ctx = context(now);
   auto parsed = api.parse(body, ctx);
   if (!parsed) return {error_answer(parsed.error(), request.origin, cfg_, &api)};
   auto model = resolve_model(cfg_.models, parsed->model);
@@ -143,6 +146,15 @@ plain_response gateway::count_tokens(const front_request& request, std::string_v
   const std::string prompt = fold_prompt(*parsed);
   return json_answer(200, count_tokens_body(estimate_usage(prompt.size(), 0).prompt_tokens),
                      request.origin, cfg_);
+}
+
+// GET /v1/responses/{id}: a response kept with `store: true`.
+plain_response gateway::stored_response(const front_request& request, instant now) {
+  const auto path = request_path(request.target);
+  const auto id = path.substr(std::string_view("/v1/responses/").size());
+  auto body = retrieve_response(id, context(now));
+  if (!body) return error_answer(body.error(), request.origin, cfg_);
+  return json_answer(200, std::move(*body), request.origin, cfg_);
 }
 
 }  // namespace zai

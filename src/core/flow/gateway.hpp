@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "core/api/front_door.hpp"
+#include "core/api/response_store.hpp"
+#include "core/api/surface.hpp"
 #include "core/config.hpp"
 #include "core/ids.hpp"
 #include "core/pool/token_pool.hpp"
@@ -60,6 +62,10 @@ class gateway {
   waf_breaker& breaker() { return breaker_; }
   const std::string& fe_version() const { return fe_version_; }
   hmac_sha256_fn hmac() const { return hmac_; }
+  // What a surface may use at `now`: the configuration and the stored responses.
+  surface_context context(instant now) {
+    return {cfg_, &responses_, static_cast<double>(now.unix_ms)};
+  }
   // The full URL of an upstream request (the Worker fetches URLs; the server sends the target).
   std::string upstream_url(const upstream_request& r) const;
 
@@ -99,12 +105,14 @@ class gateway {
  private:
   friend class completion_flow;
 
-  plain_response count_tokens(const front_request& request, std::string_view body) const;  // counts itself in and out of completions_in_flight()
+  plain_response count_tokens(const front_request& request, std::string_view body) const;
+  plain_response stored_response(const front_request& request, instant now);  // counts itself in and out of completions_in_flight()
 
   config cfg_;
   hmac_sha256_fn hmac_;
   token_pool pool_;
   waf_breaker breaker_;
+  response_store responses_;  // the Responses API's store: per process, per isolate
   std::string fe_version_;
   bool scraping_ = false;
   std::chrono::steady_clock::time_point next_scrape_{};  // epoch: scrape at the first upkeep
