@@ -223,23 +223,13 @@ action completion_flow::after_input(instant now) {
 action completion_flow::relay(instant now) {
   const bool start = !head_committed_;
   if (start) start_encoder(out_);
-  events_.clear();
-  take_outputs(events_);
-  for (const answer_event& e : events_) {
-    encoder_->event(e, out_);
-    if (e.what == answer_event::kind::finished || e.what == answer_event::kind::error) {
-      stream_over_ = true;
-      break;
-    }
-  }
-  events_.clear();
+  encode_outputs();
   if (start) return action::stream_start;
   if (stream_over_) return end(now);
   if (!out_.empty()) return action::write;
   // A paced stream spends its life waiting for the next event: hold no buffers meanwhile.
   std::string().swap(out_);
   std::vector<stream_output>().swap(pending_);
-  std::vector<answer_event>().swap(events_);
   return action::read;
 }
 
@@ -291,27 +281,46 @@ void completion_flow::start_encoder(std::string& out) {
   head_committed_ = true;
 }
 
-void completion_flow::take_outputs(std::vector<answer_event>& events) {
+// Encodes what the translator produced, in order, up to the answer's last event. One event
+// object is reused for all of them: an answer is mostly many small pieces of text.
+void completion_flow::encode_outputs() {
   using kind = answer_event::kind;
   for (stream_output& o : pending_) {
+    if (stream_over_) break;
     switch (o.what) {
       case stream_output::kind::reasoning:
-        events.push_back({.what = kind::reasoning, .text = std::move(o.text)});
+        event_.what = kind::reasoning;
+        event_.text.swap(o.text);
+        encode(event_);
         break;
       case stream_output::kind::content:
         content_bytes_ += o.text.size();
-        events.push_back({.what = kind::content, .text = std::move(o.text)});
+        event_.what = kind::content;
+        event_.text.swap(o.text);
+        encode(event_);
         break;
       case stream_output::kind::usage: break;  // final_usage() reads the translator's
       case stream_output::kind::finished:
-        events.push_back({.what = kind::finished, .finish = o.finish, .usage = final_usage()});
+        event_.what = kind::finished;
+        event_.finish = o.finish;
+        event_.usage = final_usage();
+        encode(event_);
         break;
       case stream_output::kind::error:
-        events.push_back({.what = kind::error, .error = client_error(o.error)});
+        event_.what = kind::error;
+        event_.error = client_error(o.error);
+        encode(event_);
         break;
     }
   }
   pending_.clear();
+}
+
+void completion_flow::encode(const answer_event& e) {
+  encoder_->event(e, out_);
+  if (e.what == answer_event::kind::finished || e.what == answer_event::kind::error) {
+    stream_over_ = true;
+  }
 }
 
 action completion_flow::fail(const api_error& e, instant now) {

@@ -114,7 +114,8 @@ class completion_flow {
   action fail(const api_error& e, instant now);
   action end(instant now);
   void start_encoder(std::string& out);
-  void take_outputs(std::vector<answer_event>& events);
+  void encode_outputs();
+  void encode(const answer_event& e);
   void report(upstream_verdict* verdict, instant now);
   void release(lease_outcome outcome, std::optional<int> retry_after_seconds, instant now);
   api_error client_error(const upstream_error& e) const;
@@ -146,7 +147,7 @@ class completion_flow {
   std::optional<stream_translator> translator_;
   std::unique_ptr<answer_encoder> encoder_;
   std::vector<stream_output> pending_;
-  std::vector<answer_event> events_;
+  answer_event event_;  // reused for each output the translator gives
   bool upstream_ended_ = false;
   bool went_silent_ = false;
   std::size_t content_bytes_ = 0;
