@@ -38,10 +38,20 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-for dir in test worker; do
+# test/agents holds the real Claude Code and Codex CLIs (about 800 MB of native binaries) that
+# test/agents/*.test.js drive.
+for dir in test worker test/agents; do
   if [ -f "$dir/package.json" ]; then
     if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
       (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     fi
   fi
 done
+
+# Claude Code's package ships a placeholder bin/claude.exe that its postinstall (install.cjs)
+# replaces with the native binary from the platform package; npm 11 skips install scripts its
+# allowScripts policy does not cover, so run it when the placeholder is still there.
+claude=test/agents/node_modules/@anthropic-ai/claude-code
+if [ -f "$claude/install.cjs" ] && [ "$(head -c 4 "$claude/bin/claude.exe" 2>/dev/null | tail -c 3)" != ELF ]; then
+  (cd "$claude" && node install.cjs)
+fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test against the binaries in build directory $1: the core's unit tests (ctest),
-# the fake Z.AI's own tests, and the end-to-end suite (real zai-proxy + fake + openai SDK);
-# then the core built for wasm32 and the same end-to-end suite against the Worker in workerd
-# (scripts/test-worker.sh), unless ZAI_WORKER_TESTS=0 (the ASan run: the Worker is not built
+# the fake Z.AI's own tests, the end-to-end suite (real zai-proxy + fake + the openai and
+# Anthropic SDKs), the real Claude Code and Codex CLIs against it (scripts/test-agents.sh);
+# then the core built for wasm32 and the same end-to-end suite and CLIs against the Worker in
+# workerd (scripts/test-worker.sh), unless ZAI_WORKER_TESTS=0 (the ASan run: the Worker is not built
 # from the native binaries, so once is enough).
 set -euo pipefail
 build=${1:-build/release}
@@ -18,6 +19,9 @@ if [ ! -x "$build/zai-proxy" ] || [ ! -d test/node_modules ]; then
 fi
 echo "== fake Z.AI and end-to-end tests ($build/zai-proxy)"
 ZAI_PROXY_BIN="$build/zai-proxy" node --test --test-concurrency=1 test/fake-zai/ test/e2e/
+
+# The real Claude Code and Codex CLIs against this build's proxy (test/agents).
+scripts/test-agents.sh "$build"
 
 if [ "${ZAI_WORKER_TESTS:-1}" != 0 ]; then
   scripts/test-worker.sh
