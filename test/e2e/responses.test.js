@@ -101,6 +101,7 @@ describe('responses.create', () => {
       { role: 'system', content: [{ type: 'input_text', text: 'SYS-RULE: be kind.' }] },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'First question' }] },
       { type: 'reasoning', id: 'rs_old', summary: [{ type: 'summary_text', text: 'OLD-REASONING-3141' }] },
+      { type: 'web_search_call', id: 'ws_old', status: 'completed', action: { type: 'search', query: 'OLD-SEARCH-2718' } },
       { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'First answer' }] },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Second' }, { type: 'input_text', text: 'question' }] },
     ], noThinking));
@@ -110,6 +111,55 @@ describe('responses.create', () => {
     assert.ok(at('DEV-RULE') < at('First question') && at('SYS-RULE') < at('First question'), prompt);
     assert.ok(at('First question') < at('First answer') && at('First answer') < at('Second\nquestion'), prompt);
     assert.ok(!prompt.includes('OLD-REASONING-3141'), 'replayed reasoning is dropped');
+    assert.ok(!prompt.includes('OLD-SEARCH-2718'), 'server-side tool history is dropped');
+  });
+
+  test('tool history: function and custom calls with their outputs reach the prompt in order', async () => {
+    // What Codex resends every turn after it ran a tool.
+    const since = await stack.ctl.mark();
+    const r = await stack.client.responses.create(ask([
+      { type: 'message', role: 'user', content: 'Look at the file, then patch it' },
+      { type: 'function_call', id: 'fc_1', call_id: 'call_read1', name: 'exec_command', arguments: '{"cmd":"cat notes.txt"}', status: 'completed' },
+      { type: 'function_call_output', id: 'fco_1', call_id: 'call_read1', output: 'Process exited with code 0\nOutput:\nFILE-CONTENT-1618\n' },
+      { type: 'custom_tool_call', id: 'ctc_1', call_id: 'call_patch1', name: 'apply_patch', input: '*** Begin Patch\n*** Update File: notes.txt\n-old\n+PATCHED-LINE-1414\n*** End Patch' },
+      { type: 'custom_tool_call_output', call_id: 'call_patch1', output: 'PATCH-APPLIED-OK' },
+    ], {
+      tools: [
+        { type: 'function', name: 'exec_command', description: 'Run a command', parameters: { type: 'object', properties: { cmd: { type: 'string' } }, required: ['cmd'] } },
+        { type: 'custom', name: 'apply_patch', description: 'Apply a patch', format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' } },
+      ],
+      ...noThinking,
+    }));
+    assert.equal(r.status, 'completed');
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    const at = (s) => { const i = prompt.indexOf(s); assert.ok(i >= 0, `${s} missing from ${prompt}`); return i; };
+    assert.ok(at('Look at the file') < at('cat notes.txt'));
+    assert.ok(at('cat notes.txt') < at('FILE-CONTENT-1618'));
+    assert.ok(at('FILE-CONTENT-1618') < at('PATCHED-LINE-1414'));
+    assert.ok(at('PATCHED-LINE-1414') < at('PATCH-APPLIED-OK'));
+  });
+
+  test('json_schema text format and allowed_tools are accepted and echoed', async () => {
+    const format = { type: 'json_schema', name: 'answer', strict: true,
+      schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } };
+    const r = await stack.client.responses.create(ask('Which city?', {
+      text: { format }, ...noThinking,
+      tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object', properties: {} } }],
+      tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'lookup' }] },
+    }));
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(r.text.format, format);
+    assert.equal(r.tool_choice.type, 'allowed_tools');
+  });
+
+  test('server-side state it does not keep is a 400: conversation, prompt, item_reference', async () => {
+    for (const [body, param] of [
+      [ask('x', { conversation: 'conv_1' }), 'conversation'],
+      [ask('x', { prompt: { id: 'pmpt_1' } }), 'prompt'],
+      [ask([{ type: 'item_reference', id: 'msg_1' }]), 'input[0]'],
+    ]) {
+      assert.equal(assertOpenAIError(await post(stack.proxy, '/v1/responses', body), 400).param, param);
+    }
   });
 
   test('instructions lead the prompt and are echoed on the response', async () => {
@@ -120,7 +170,8 @@ describe('responses.create', () => {
     assert.ok(prompt.indexOf('INSTR: answer in French.') >= 0 && prompt.indexOf('INSTR') < prompt.indexOf('Hi'), prompt);
   });
 
-  test('request fields the response repeats: metadata, temperature, max_output_tokens, tools', async () => {
+  test('request fields the response repeats (metadata, temperature, max_output_tokens) and the upstream gets', async () => {
+    const since = await stack.ctl.mark();
     const r = await stack.client.responses.create(ask('Echo', {
       metadata: { run: '42' }, temperature: 0.3, max_output_tokens: 512, ...noThinking,
     }));
@@ -129,6 +180,7 @@ describe('responses.create', () => {
     assert.equal(r.max_output_tokens, 512);
     assert.equal(r.store, true);
     assert.equal(r.previous_response_id, null);
+    assert.deepEqual((await onlyCompletion(stack, since)).json.params, { temperature: 0.3, max_tokens: 512 });
   });
 
   test('Codex\'s request: server, namespace, search and MCP tools and unknown fields are ignored', async () => {
@@ -218,6 +270,18 @@ describe('responses.stream', () => {
     const s = checkResponseStream(r.text);
     assert.equal(s.types.at(-1), 'response.incomplete');
     assert.equal(s.response.incomplete_details.reason, 'content_filter');
+  });
+});
+
+describe('keep-alive during an upstream silence', () => {
+  const stack = useStack({ fake: { max_inflight_per_user: 0 }, env: { SSE_KEEPALIVE_MS: '100' } });
+
+  test('the stream opens at once with comment lines, then the grammar as usual', async () => {
+    await stack.ctl.script({ generate: {}, transport: { first_event_delay_ms: 450 } });
+    const r = await post(stack.proxy, '/v1/responses', { ...ask('Slow', noThinking), stream: true });
+    const s = checkResponseStream(r.text);
+    assert.ok(s.comments >= 3, `${s.comments} keep-alive comments in a 450 ms silence`);
+    assert.equal(s.response.output_text, 'You said: Slow');
   });
 });
 
@@ -344,6 +408,14 @@ describe('errors', () => {
       { role: 'user', content: 'x' }, { type: 'function_call_output', call_id: 'call_nowhere', output: 'y' },
     ]));
     assert.equal(assertOpenAIError(r, 400).param, 'input[1].call_id');
+  });
+
+  test('the Responses API\'s other endpoints: 404 or 405, in the OpenAI shape', async () => {
+    const r = await stack.client.responses.create(ask('Keep', noThinking));
+    assertOpenAIError(await get(stack.proxy, `/v1/responses/${r.id}/input_items`), 404);
+    const del = await post(stack.proxy, `/v1/responses/${r.id}/cancel`, {});
+    assertOpenAIError(del, 405);
+    assert.match(del.headers.get('allow'), /GET/);
   });
 
   test('an unknown model: 404 model_not_found', async () => {
