@@ -10,19 +10,14 @@ import Anthropic from '@anthropic-ai/sdk';
 import {
   API_KEY, TARGET, assertRecovered, get, post, request, startStack, useStack,
 } from './harness.js';
-import { anthropicClient, checkMessageStream, promptOf } from './surfaces.js';
+import {
+  anthropicClient, checkMessageStream, onlyCompletion, promptOf, sdkError,
+} from './surfaces.js';
 
 const THINKING_TEXT = 'The user sent a message.\n\nI will echo it back.';
 const PIECES = 'Piece one. Piece two. Piece three. Piece four.';
 const base = { model: 'glm-4.7', max_tokens: 1024 };
 const ask = (content, extra = {}) => ({ ...base, messages: [{ role: 'user', content }], ...extra });
-
-// The one upstream completion the code under test caused.
-async function onlyCompletion(stack, since) {
-  const records = await stack.ctl.requests({ since });
-  assert.equal(records.length, 1, `expected one upstream completion, got ${records.length}`);
-  return records[0];
-}
 
 // A raw Messages request with the Anthropic headers (x-api-key, anthropic-version).
 function messages(proxy, body, { path = '/v1/messages', headers = {} } = {}) {
@@ -42,17 +37,6 @@ function assertAnthropicError(res, status, type) {
   assert.equal(typeof res.json.error.message, 'string');
   assert.ok(res.json.error.message.length > 0);
   return res.json.error;
-}
-
-// Runs `fn`, which must throw an SDK error of class `Class`; returns it.
-async function sdkError(fn, Class) {
-  try {
-    await fn();
-  } catch (e) {
-    assert.ok(e instanceof Class, `expected ${Class.name}, got ${e?.constructor?.name}: ${e?.message}`);
-    return e;
-  }
-  assert.fail(`expected ${Class.name}, but the call succeeded`);
 }
 
 describe('messages.create', () => {

@@ -11,29 +11,13 @@ import OpenAI from 'openai';
 import {
   API_KEY, assertOpenAIError, assertRecovered, get, makeClient, post, useStack,
 } from './harness.js';
-import { checkResponseStream, promptOf } from './surfaces.js';
+import { checkResponseStream, onlyCompletion, promptOf, sdkError } from './surfaces.js';
 
 const THINKING_TEXT = 'The user sent a message.\n\nI will echo it back.';
 const PIECES = 'Piece one. Piece two. Piece three. Piece four.';
 const LONG_PIECE = 'A first piece that is long enough to be relayed at once.';
 const noThinking = { reasoning: { effort: 'minimal' } };
 const ask = (input, extra = {}) => ({ model: 'glm-4.7', input, ...extra });
-
-async function onlyCompletion(stack, since) {
-  const records = await stack.ctl.requests({ since });
-  assert.equal(records.length, 1, `expected one upstream completion, got ${records.length}`);
-  return records[0];
-}
-
-async function sdkError(fn, Class) {
-  try {
-    await fn();
-  } catch (e) {
-    assert.ok(e instanceof Class, `expected ${Class.name}, got ${e?.constructor?.name}: ${e?.message}`);
-    return e;
-  }
-  assert.fail(`expected ${Class.name}, but the call succeeded`);
-}
 
 // Codex's request shape (agent-surfaces.md §7.2): no instructions, the system prompt as a
 // developer message, every item with an id, tool types other than function, store false.

@@ -14,6 +14,24 @@ export function anthropicClient(url, apiKey = API_KEY, options = {}) {
 // The prompt the upstream received, from one recorded completion request.
 export const promptOf = (record) => record.json.signature_prompt;
 
+// The one upstream completion the code under test caused (recorded after mark `since`).
+export async function onlyCompletion(stack, since) {
+  const records = await stack.ctl.requests({ since });
+  assert.equal(records.length, 1, `expected one upstream completion, got ${records.length}`);
+  return records[0];
+}
+
+// Runs `fn`, which must throw an SDK error of class `Class` (either SDK's); returns it.
+export async function sdkError(fn, Class) {
+  try {
+    await fn();
+  } catch (e) {
+    assert.ok(e instanceof Class, `expected ${Class.name}, got ${e?.constructor?.name}: ${e?.message}`);
+    return e;
+  }
+  assert.fail(`expected ${Class.name}, but the call succeeded`);
+}
+
 // Splits an SSE body into {event, data} records, one per event; `comments` counts `:` lines.
 // Every event must carry both lines, `event:` and `data:` (Anthropic's SDKs and Codex dispatch on
 // the first and parse the second), and name the same type in both.
