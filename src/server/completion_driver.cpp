@@ -120,6 +120,7 @@ class completion_driver {
       }
       switch (next) {
         case action::respond:
+          keep_upstream();
           co_return co_await send(ex_, to_beast(ex_, flow_.response()));
         case action::stream_start:
           head(wire_);
@@ -134,7 +135,7 @@ class completion_driver {
           append_chunk(wire_, flow_.bytes());
           wire_ += "0\r\n\r\n";  // the last chunk: the response is complete
           const bool written = co_await flush();
-          if (flow_.upstream_reusable() && upstream_) app_.recycle_upstream(std::move(upstream_));
+          keep_upstream();
           // The head promised keep-alive, and the answer (a finish or an error event) is whole.
           co_return written && keep_alive_;
         }
@@ -172,6 +173,11 @@ class completion_driver {
           break;
       }
     }
+  }
+
+  // Only an upstream answer that completed cleanly leaves its connection fit for another request.
+  void keep_upstream() {
+    if (upstream_ && flow_.upstream_reusable()) app_.recycle_upstream(std::move(upstream_));
   }
 
   // The status line and headers of a streamed answer, once, by whichever writer commits it.

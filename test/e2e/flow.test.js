@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  assertOpenAIError, drain, get, post, sseEvents, summarize, useStack,
+  assertOpenAIError, drain, get, nativeOnly, post, sseEvents, summarize, useStack,
 } from './harness.js';
 
 const user = (content) => [{ role: 'user', content }];
@@ -146,4 +146,23 @@ describe('an upstream silent before its first text', () => {
     assert.equal(r.status, 200);
     assert.equal(r.json.choices[0].message.content, 'You said: Hello');
   });
+});
+
+describe('upstream connections', () => {
+  const stack = useStack({ fake: { max_inflight_per_user: 0 } });
+
+  test('a cleanly finished answer leaves its connection for the next request, streamed or not',
+    nativeOnly('the Worker runtime pools its own fetch connections'), async () => {
+      const before = (await stack.ctl.stats()).connections_total;
+      const bodies = [hello, hello, helloStream, helloStream, hello, hello, helloStream, hello];
+      for (const body of bodies) {
+        const r = await post(stack.proxy, '/v1/chat/completions', body);
+        assert.equal(r.status, 200, r.text);
+        await stack.ctl.waitFor({ open_requests: 0 });
+      }
+      const opened = (await stack.ctl.stats()).connections_total - before;
+      // One, or two when a request starts while the previous connection is still being drained
+      // of its tail before it goes back to the idle pool; never one per completion.
+      assert.ok(opened <= 2, `${bodies.length} completions opened ${opened} upstream connections`);
+    });
 });
