@@ -1,0 +1,80 @@
+// Small text facts the tool-call parser's two halves (prose, calls) share: which bytes are
+// blank, where a run of fence characters ends, where a code fence closes, how much of a piece
+// ends on a whole UTF-8 character, and JSON string escaping for streamed argument text.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace zai::tools::text {
+
+inline constexpr std::size_t npos = std::string_view::npos;
+inline constexpr std::string_view spaces = " \t\r\n";
+
+inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+inline bool is_space(char c) { return is_blank(c) || c == '\n'; }
+
+// How many times `c` repeats from `at`.
+inline std::size_t run_length(std::string_view text, std::size_t at, char c) {
+  std::size_t end = at;
+  while (end < text.size() && text[end] == c) ++end;
+  return end - at;
+}
+
+// The length of `text` without an incomplete UTF-8 character at its end.
+inline std::size_t complete_utf8_prefix(std::string_view text) {
+  const std::size_t n = text.size();
+  for (std::size_t back = 1; back <= 4 && back <= n; ++back) {
+    const auto byte = static_cast<unsigned char>(text[n - back]);
+    if ((byte & 0xC0) == 0x80) continue;  // a continuation byte: look further back
+    const std::size_t length = byte < 0x80 ? 1 : byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2;
+    return length > back ? n - back : n;
+  }
+  return n;
+}
+
+// Where a code fence closes in `text`, scanning lines that begin after `from`: the closing line
+// begins after the newline at `at` and its fence run ends at `end`. When it is not there yet,
+// `at` is npos and `resume` is where the next search may start.
+struct fence_close {
+  std::size_t at = npos;
+  std::size_t end = 0;
+  std::size_t resume = 0;
+};
+
+inline fence_close find_fence_close(std::string_view text, std::size_t from, char c,
+                                    std::size_t length) {
+  for (std::size_t nl = text.find('\n', from); nl != npos; nl = text.find('\n', nl + 1)) {
+    std::size_t i = nl + 1;
+    while (i < text.size() && is_blank(text[i])) ++i;
+    const std::size_t run = run_length(text, i, c);
+    if (run >= length) return {nl, i + run, 0};
+    if (i + run == text.size()) return {npos, 0, nl};  // the line may still become the close
+  }
+  return {npos, 0, text.size()};
+}
+
+// `text` escaped for the inside of a JSON string (the quotes are the caller's).
+inline void append_json_escaped(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xF];
+          out += hex[c & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+}
+
+}  // namespace zai::tools::text
