@@ -1,8 +1,8 @@
 // The answer's prose and its code fences: what is text, what may begin a call, and what the
-// fences around a call mean. Inside a call: tool_parser_call.cpp.
+// fences around a call mean. Inside a call: tool_parser_call.cpp; calls written as JSON, in the
+// markup or in a fence: tool_parser_json.cpp.
 #include "core/tools/tool_parser.hpp"
 
-#include "core/tools/loose_json.hpp"
 #include "core/tools/tool_parser_text.hpp"
 
 namespace zai {
@@ -239,75 +239,6 @@ bool tool_call_parser::step_quoted_code(bool at_end, std::vector<answer_event>& 
   const std::size_t end = at_end ? pending_.size() : complete_utf8_prefix(pending_);
   hold_from(end, out);
   return end > 0;
-}
-
-bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& out) {
-  using verdict = tools::json_call_head::verdict;
-  if (!fence_head_ || fence_head_->is == verdict::undecided) {
-    fence_head_ = tools::peek_json_call(pending_);
-    const bool named_other = fence_head_->is == verdict::named && !callable_tool(fence_head_->name);
-    if (fence_head_->is == verdict::not_a_call || named_other) {
-      release_held(out);  // ordinary JSON in a fence: quoted code
-      state_ = state::quoted_code;
-      return true;
-    }
-  }
-  const fence_close close = find_fence_close(pending_, call_.scanned, fence_char_, fence_length_);
-  if (close.at == npos && !at_end) {
-    call_.scanned = close.resume;
-    return false;
-  }
-  const std::size_t content_end = close.at == npos ? pending_.size() : close.at;
-  std::optional<std::string> arguments;
-  std::optional<std::size_t> tool;
-  if (std::optional<boost::json::value> v = tools::read_loose_json(pending_.substr(0, content_end))) {
-    if (std::optional<tools::json_call> call = tools::read_json_call(*v)) {
-      tool = callable_tool(call->name);
-      if (tool) arguments = arguments_for(*tool, std::move(call->arguments));
-    }
-  }
-  if (!arguments) {
-    release_held(out);
-    state_ = state::quoted_code;
-    return true;
-  }
-  const std::size_t end = close.at == npos ? pending_.size() : close.end;
-  held_ += pending_.substr(0, end);
-  pending_.erase(0, end);
-  fenced_ = waiting_call{*tool, std::move(*arguments)};
-  state_ = state::fenced_call;
-  return true;
-}
-
-bool tool_call_parser::step_fenced_call(bool at_end, std::vector<answer_event>& out) {
-  const std::size_t i = pending_.find_first_not_of(spaces);
-  bool confirmed = at_end && i == npos;
-  if (i != npos) {
-    const char c = pending_[i];
-    if (c == '<') {
-      const tag_match m =
-          tools::match_tag(std::string_view(pending_).substr(i), {tag::call_open}, at_end);
-      if (m.is == tag_match::verdict::maybe) return false;
-      confirmed = m.is == tag_match::verdict::yes;  // another call follows
-    } else if (c == '`' || c == '~') {
-      const std::size_t run = run_length(pending_, i, c);
-      if (run < 3 && i + run == pending_.size() && !at_end) return false;
-      confirmed = run >= 3;  // another fence follows
-    }
-    if (!confirmed) {  // visible text follows: the fence showed an example
-      fenced_.reset();
-      release_held(out);
-      state_ = state::prose;
-      return true;
-    }
-  }
-  if (!confirmed) return false;
-  held_.clear();
-  pending_.erase(0, i == npos ? pending_.size() : i);
-  emit_whole_call(fenced_->tool, fenced_->arguments, out);
-  fenced_.reset();
-  state_ = state::prose;
-  return true;
 }
 
 }  // namespace zai

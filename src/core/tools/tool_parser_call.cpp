@@ -1,8 +1,7 @@
-// Inside one call: its tool's name, its argument pairs (streamed), its JSON (held, repaired,
-// typed), a custom tool's raw input, and its end. The answer around calls: tool_parser.cpp.
+// Inside one call: its tool's name, its argument pairs (streamed), a custom tool's raw input, and
+// its end. The answer around calls: tool_parser.cpp; calls written as JSON: tool_parser_json.cpp.
 #include <algorithm>
 
-#include "core/tools/loose_json.hpp"
 #include "core/tools/tool_names.hpp"
 #include "core/tools/tool_parser.hpp"
 #include "core/tools/tool_parser_text.hpp"
@@ -42,24 +41,6 @@ std::optional<std::size_t> tool_call_parser::callable_tool(std::string_view writ
   const bool named = options_.choice == tool_choice_mode::named;
   if (named && options_.tools[*i].name != options_.named_tool) return std::nullopt;
   return i;
-}
-
-// The arguments text a client receives for `tool`: a function's coerced JSON object, a custom
-// tool's raw string. nullopt when a function's arguments are not an object.
-std::optional<std::string> tool_call_parser::arguments_for(std::size_t tool,
-                                                           boost::json::value v) const {
-  if (options_.tools[tool].kind == tool_kind::custom) {
-    if (const boost::json::string* s = v.if_string()) return std::string(*s);
-    const boost::json::object* o = v.if_object();
-    if (o && o->size() == 1 && o->begin()->value().is_string()) {
-      return std::string(o->begin()->value().as_string());
-    }
-    return boost::json::serialize(v);
-  }
-  boost::json::object* o = v.if_object();
-  if (o == nullptr) return std::nullopt;
-  schemas_[tool].coerce(*o);
-  return boost::json::serialize(*o);
 }
 
 bool tool_call_parser::accept_name(std::string_view written) {
@@ -334,88 +315,6 @@ bool tool_call_parser::step_raw_input(bool at_end, std::vector<answer_event>& ou
   }
   pending_.erase(0, closed ? lt + m.length : pending_.size());
   end_call(out);
-  return true;
-}
-
-// Holds a call's JSON until its braces balance or the call's closing tag comes.
-bool tool_call_parser::step_json_body(bool at_end, std::vector<answer_event>& out) {
-  for (std::size_t i = call_.scanned; i < pending_.size(); ++i) {
-    const char c = pending_[i];
-    if (call_.in_string) {
-      if (call_.escaped) call_.escaped = false;
-      else if (c == '\\') call_.escaped = true;
-      else if (c == '"') call_.in_string = false;
-      continue;
-    }
-    if (c == '"') call_.in_string = true;
-    if (c == '{' || c == '[') ++call_.depth;
-    if ((c == '}' || c == ']') && --call_.depth <= 0) {
-      finish_json(i + 1, out);
-      return true;
-    }
-    if (c == '<') {
-      const tag_match m =
-          tools::match_tag(std::string_view(pending_).substr(i), {tag::call_close}, at_end);
-      if (m.is == tag_match::verdict::maybe) {
-        call_.scanned = i;
-        return false;
-      }
-      if (m.is == tag_match::verdict::yes) {  // closed before its braces balanced
-        finish_json(i, out);
-        return true;
-      }
-    }
-  }
-  call_.scanned = pending_.size();
-  if (!at_end) return false;
-  finish_json(pending_.size(), out);
-  return true;
-}
-
-void tool_call_parser::finish_json(std::size_t end, std::vector<answer_event>& out) {
-  const std::string json = pending_.substr(0, end);
-  held_ += json;
-  pending_.erase(0, end);
-  std::optional<boost::json::value> v = tools::read_loose_json(json);
-  std::optional<tools::json_call> call;
-  if (v) call = tools::read_json_call(*v);
-  if (call_.name_in_json) {
-    if (!call || !accept_name(call->name)) return reject_call(out);
-    v = std::move(call->arguments);
-  } else if (call && !call->name.empty() && tools::snap_tool_name(call->name, options_.tools) ==
-                                                 call_.tool) {
-    v = std::move(call->arguments);  // NAME {"name":NAME,"arguments":{…}}
-  }
-  std::optional<std::string> arguments;
-  if (v && call_.emitting && call_.tool) arguments = arguments_for(*call_.tool, std::move(*v));
-  if (call_.emitting && !arguments) return reject_call(out);
-  held_.clear();
-  const bool in_fence = call_.in_fence;
-  if (arguments) emit_whole_call(*call_.tool, *arguments, out);
-  call_ = open_call{};
-  call_.in_fence = in_fence;
-  state_ = state::call_tail;
-}
-
-// After a JSON body: whitespace, a fence the JSON sat in, then maybe the closing tag.
-bool tool_call_parser::step_call_tail(bool at_end, std::vector<answer_event>& /*out*/) {
-  std::size_t i = pending_.find_first_not_of(spaces);
-  if (i != npos && pending_[i] == '`') {
-    i = pending_.find_first_not_of(spaces, i + run_length(pending_, i, '`'));
-  }
-  if (i == npos) {
-    if (!at_end) return false;
-    pending_.clear();
-    state_ = state::prose;
-    return true;
-  }
-  if (pending_[i] == '<') {
-    const tag_match m =
-        tools::match_tag(std::string_view(pending_).substr(i), {tag::call_close}, at_end);
-    if (m.is == tag_match::verdict::maybe) return false;
-    if (m.is == tag_match::verdict::yes) pending_.erase(0, i + m.length);
-  }
-  state_ = state::prose;
   return true;
 }
 

@@ -1,0 +1,184 @@
+// Calls written as JSON: in the markup (`<tool_call>{…}</tool_call>`, `<tool_call>NAME {…}`)
+// and in a code fence that ends the answer. JSON is held to its end, because only the whole text
+// can be repaired and typed; the call then comes out in one piece.
+#include "core/tools/loose_json.hpp"
+#include "core/tools/tool_names.hpp"
+#include "core/tools/tool_parser.hpp"
+#include "core/tools/tool_parser_text.hpp"
+
+namespace zai {
+
+using tools::tag;
+using tools::tag_match;
+using namespace tools::text;
+
+// The arguments text a client receives for `tool`: a function's coerced JSON object, a custom
+// tool's raw string. nullopt when a function's arguments are not an object.
+std::optional<std::string> tool_call_parser::arguments_for(std::size_t tool,
+                                                           boost::json::value v) const {
+  if (options_.tools[tool].kind == tool_kind::custom) {
+    if (const boost::json::string* s = v.if_string()) return std::string(*s);
+    const boost::json::object* o = v.if_object();
+    if (o && o->size() == 1 && o->begin()->value().is_string()) {
+      return std::string(o->begin()->value().as_string());
+    }
+    return boost::json::serialize(v);
+  }
+  boost::json::object* o = v.if_object();
+  if (o == nullptr) return std::nullopt;
+  schemas_[tool].coerce(*o);
+  return boost::json::serialize(*o);
+}
+
+// Holds a call's JSON until its braces balance or the call's closing tag comes.
+bool tool_call_parser::step_json_body(bool at_end, std::vector<answer_event>& out) {
+  for (std::size_t i = call_.scanned; i < pending_.size(); ++i) {
+    const char c = pending_[i];
+    if (call_.in_string) {
+      if (call_.escaped) call_.escaped = false;
+      else if (c == '\\') call_.escaped = true;
+      else if (c == '"') call_.in_string = false;
+      continue;
+    }
+    if (c == '"') call_.in_string = true;
+    if (c == '{' || c == '[') ++call_.depth;
+    if ((c == '}' || c == ']') && --call_.depth <= 0) {
+      finish_json(i + 1, out);
+      return true;
+    }
+    if (c == '<') {
+      const tag_match m =
+          tools::match_tag(std::string_view(pending_).substr(i), {tag::call_close}, at_end);
+      if (m.is == tag_match::verdict::maybe) {
+        call_.scanned = i;
+        return false;
+      }
+      if (m.is == tag_match::verdict::yes) {  // closed before its braces balanced
+        finish_json(i, out);
+        return true;
+      }
+    }
+  }
+  call_.scanned = pending_.size();
+  if (!at_end) return false;
+  finish_json(pending_.size(), out);
+  return true;
+}
+
+void tool_call_parser::finish_json(std::size_t end, std::vector<answer_event>& out) {
+  const std::string json = pending_.substr(0, end);
+  held_ += json;
+  pending_.erase(0, end);
+  std::optional<boost::json::value> v = tools::read_loose_json(json);
+  std::optional<tools::json_call> call;
+  if (v) call = tools::read_json_call(*v);
+  if (call_.name_in_json) {
+    if (!call || !accept_name(call->name)) return reject_call(out);
+    v = std::move(call->arguments);
+  } else if (call && !call->name.empty() && tools::snap_tool_name(call->name, options_.tools) ==
+                                                 call_.tool) {
+    v = std::move(call->arguments);  // NAME {"name":NAME,"arguments":{…}}
+  }
+  std::optional<std::string> arguments;
+  if (v && call_.emitting && call_.tool) arguments = arguments_for(*call_.tool, std::move(*v));
+  if (call_.emitting && !arguments) return reject_call(out);
+  held_.clear();
+  const bool in_fence = call_.in_fence;
+  if (arguments) emit_whole_call(*call_.tool, *arguments, out);
+  call_ = open_call{};
+  call_.in_fence = in_fence;
+  state_ = state::call_tail;
+}
+
+// After a JSON body: whitespace, a fence the JSON sat in, then maybe the closing tag.
+bool tool_call_parser::step_call_tail(bool at_end, std::vector<answer_event>& /*out*/) {
+  std::size_t i = pending_.find_first_not_of(spaces);
+  if (i != npos && pending_[i] == '`') {
+    i = pending_.find_first_not_of(spaces, i + run_length(pending_, i, '`'));
+  }
+  if (i == npos) {
+    if (!at_end) return false;
+    pending_.clear();
+    state_ = state::prose;
+    return true;
+  }
+  if (pending_[i] == '<') {
+    const tag_match m =
+        tools::match_tag(std::string_view(pending_).substr(i), {tag::call_close}, at_end);
+    if (m.is == tag_match::verdict::maybe) return false;
+    if (m.is == tag_match::verdict::yes) pending_.erase(0, i + m.length);
+  }
+  state_ = state::prose;
+  return true;
+}
+
+bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& out) {
+  using verdict = tools::json_call_head::verdict;
+  if (!fence_head_ || fence_head_->is == verdict::undecided) {
+    fence_head_ = tools::peek_json_call(pending_);
+    const bool named_other = fence_head_->is == verdict::named && !callable_tool(fence_head_->name);
+    if (fence_head_->is == verdict::not_a_call || named_other) {
+      release_held(out);  // ordinary JSON in a fence: quoted code
+      state_ = state::quoted_code;
+      return true;
+    }
+  }
+  const fence_close close = find_fence_close(pending_, call_.scanned, fence_char_, fence_length_);
+  if (close.at == npos && !at_end) {
+    call_.scanned = close.resume;
+    return false;
+  }
+  const std::size_t content_end = close.at == npos ? pending_.size() : close.at;
+  std::optional<std::string> arguments;
+  std::optional<std::size_t> tool;
+  if (std::optional<boost::json::value> v = tools::read_loose_json(pending_.substr(0, content_end))) {
+    if (std::optional<tools::json_call> call = tools::read_json_call(*v)) {
+      tool = callable_tool(call->name);
+      if (tool) arguments = arguments_for(*tool, std::move(call->arguments));
+    }
+  }
+  if (!arguments) {
+    release_held(out);
+    state_ = state::quoted_code;
+    return true;
+  }
+  const std::size_t end = close.at == npos ? pending_.size() : close.end;
+  held_ += pending_.substr(0, end);
+  pending_.erase(0, end);
+  fenced_ = waiting_call{*tool, std::move(*arguments)};
+  state_ = state::fenced_call;
+  return true;
+}
+
+bool tool_call_parser::step_fenced_call(bool at_end, std::vector<answer_event>& out) {
+  const std::size_t i = pending_.find_first_not_of(spaces);
+  bool confirmed = at_end && i == npos;
+  if (i != npos) {
+    const char c = pending_[i];
+    if (c == '<') {
+      const tag_match m =
+          tools::match_tag(std::string_view(pending_).substr(i), {tag::call_open}, at_end);
+      if (m.is == tag_match::verdict::maybe) return false;
+      confirmed = m.is == tag_match::verdict::yes;  // another call follows
+    } else if (c == '`' || c == '~') {
+      const std::size_t run = run_length(pending_, i, c);
+      if (run < 3 && i + run == pending_.size() && !at_end) return false;
+      confirmed = run >= 3;  // another fence follows
+    }
+    if (!confirmed) {  // visible text follows: the fence showed an example
+      fenced_.reset();
+      release_held(out);
+      state_ = state::prose;
+      return true;
+    }
+  }
+  if (!confirmed) return false;
+  held_.clear();
+  pending_.erase(0, i == npos ? pending_.size() : i);
+  emit_whole_call(fenced_->tool, fenced_->arguments, out);
+  fenced_.reset();
+  state_ = state::prose;
+  return true;
+}
+
+}  // namespace zai
