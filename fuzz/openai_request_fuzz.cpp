@@ -6,7 +6,8 @@
 //   - an accepted request has at least one message;
 //   - for a known model, building the upstream request from fixed, clean token/ids/version never
 //     fails: nothing a client sends may end up in a header, and every header is header-safe;
-//   - the upstream body is valid JSON carrying the signed text as `signature_prompt`, and the
+//   - the upstream body is valid JSON carrying the signed text (the flattened conversation, or
+//     the tool prompt while tools are offered) as `signature_prompt`, and the
 //     target's query string is form-encoded (no spaces or control characters).
 #include <cstddef>
 #include <cstdint>
@@ -61,8 +62,9 @@ void check_upstream_request(const upstream_request& r, const chat_request& reque
   const boost::json::object& o = body.as_object();
   require(o.at("signature_prompt").as_string() == r.signature_prompt,
           "the body carries the signed text", r.signature_prompt);
-  require(r.signature_prompt == flatten_conversation(request.messages),
-          "the signed text is the flattened conversation", r.signature_prompt);
+  require(r.signature_prompt == upstream_prompt(request, {}),
+          "the signed text is the conversation (with the tool prompt when tools are offered)",
+          r.signature_prompt);
 }
 
 }  // namespace
