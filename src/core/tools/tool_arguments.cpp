@@ -197,7 +197,10 @@ bool tool_schema::takes_text(std::string_view key) const {
 value tool_schema::typed_value(std::string_view key, std::string_view written) const {
   const object* p = property(key);
   const unsigned types = p ? types_of(*p) : 0;
-  std::optional<value> v = types ? read_as(written, types) : read_strict_json(trim(written));
+  // A value written as a JSON string ("\"a.txt\"", "\"10\"") means its contents.
+  std::optional<value> v = read_strict_json(trim(written));
+  if (v && !v->is_string()) v.reset();
+  if (!v) v = types ? read_as(written, types) : read_strict_json(trim(written));
   if (!v) v = value(written);
   coerce_value(*v, p, 0);
   return std::move(*v);
@@ -232,6 +235,24 @@ std::optional<json_call> read_json_call(const value& v) {
   return call;
 }
 
+std::vector<json_call> read_json_calls(const value& v) {
+  const boost::json::array* list = v.if_array();
+  if (const object* o = v.if_object(); o && o->size() == 1) {
+    if (const value* calls = o->if_contains("tool_calls")) list = calls->if_array();
+  }
+  std::vector<json_call> out;
+  if (list == nullptr) {
+    if (std::optional<json_call> call = read_json_call(v)) out.push_back(std::move(*call));
+    return out;
+  }
+  for (const value& item : *list) {
+    std::optional<json_call> call = read_json_call(item);
+    if (!call || call->name.empty()) return {};
+    out.push_back(std::move(*call));
+  }
+  return out;
+}
+
 json_call_head peek_json_call(std::string_view partial) {
   json_call_head head;
   std::size_t i = partial.find_first_not_of(" \t\r\n");
@@ -244,7 +265,7 @@ json_call_head peek_json_call(std::string_view partial) {
   const std::size_t key_end = partial.find(quote, i + 1);
   if (key_end == std::string_view::npos) return head;
   const std::string_view key = partial.substr(i + 1, key_end - i - 1);
-  if (one_of(key, argument_keys) || key == "type" || key == "function") {
+  if (one_of(key, argument_keys) || key == "type" || key == "function" || key == "tool_calls") {
     head.is = json_call_head::verdict::arguments;
     return head;
   }

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/chat.hpp"
 
@@ -55,6 +56,10 @@ struct json_call {
 // `{"type":"function","function":{…}}`; or a flat object whose other members are the
 // arguments. nullopt when `v` is not call-shaped.
 std::optional<json_call> read_json_call(const boost::json::value& v);
+
+// The calls one JSON value holds: a call (as above), an array of calls, or
+// `{"tool_calls":[…]}`. Empty unless every one is call-shaped.
+std::vector<json_call> read_json_calls(const boost::json::value& v);
 
 // What the beginning of a JSON object still arriving says about being a call, judged on its
 // first member so that ordinary JSON (a package.json, a config) is let go early.

@@ -11,12 +11,13 @@ struct spelling {
 };
 
 // Each spelling seen in the field or one edit away from the contract's own.
-constexpr std::array<spelling, 10> spellings{{
+constexpr std::array<spelling, 11> spellings{{
     {"toolcall", tag::call_open, tag::call_close},
     {"toolcalls", tag::call_open, tag::call_close},
     {"functioncall", tag::call_open, tag::call_close},
     {"functioncalls", tag::call_open, tag::call_close},
     {"tooluse", tag::call_open, tag::call_close},
+    {"endtoolcall", tag::call_close, tag::call_close},  // <<<TOOL_CALL>>> … <<<END_TOOL_CALL>>>
     {"argkey", tag::key_open, tag::key_close},
     {"argumentkey", tag::key_open, tag::key_close},
     {"argvalue", tag::value_open, tag::value_close},

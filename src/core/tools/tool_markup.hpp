@@ -6,7 +6,8 @@
 //   </tool_call>
 // — and models drift from it: brackets miscounted (`<<tool_call>>`, `<tool_call>>`,
 // `<|tool_call|>`), names re-spelt (`<TOOL_CALL>`, `<tool-call>`, `<toolcall>`, `<tool_calls>`,
-// `<function_call>`, `<tool_use>`, `<arg-key>`, `<argument_value>`). A tag is recognised when its
+// `<function_call>`, `<tool_use>`, `<arg-key>`, `<argument_value>`, and the older
+// `<<<TOOL_CALL>>> … <<<END_TOOL_CALL>>>` envelope). A tag is recognised when its
 // name, lowered and stripped of `_` and `-`, is one of a short list of spellings; nothing fuzzier,
 // so ordinary HTML and XML in an answer stay text.
 //

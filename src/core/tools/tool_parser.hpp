@@ -100,7 +100,13 @@ class tool_call_parser {
     call_tail,    // after a JSON body: its closing tag, if any
     raw_input,    // a custom tool's raw input, up to the closing tag
   };
-  enum class value_mode { text, typed, raw, skip };
+  enum class value_mode {
+    text_pending,  // a string value before its first character: written in quotes, it is typed
+    text,          // a string value, streamed
+    typed,         // held to its end, then read as the schema's type
+    raw,           // a custom tool's input, streamed as it is
+    skip,          // dropped (a repeated key, a removed call)
+  };
 
   // The call being read.
   struct open_call {
@@ -121,8 +127,8 @@ class tool_call_parser {
     bool in_string = false, escaped = false;
   };
 
-  // A fenced JSON call waiting to be confirmed by the end of the answer.
-  struct waiting_call {
+  // A call read from JSON: which tool, and its arguments as the client receives them.
+  struct resolved_call {
     std::size_t tool = 0;
     std::string arguments;
   };
@@ -152,13 +158,15 @@ class tool_call_parser {
   bool accept_name(std::string_view written);
   void reject_call(std::vector<answer_event>& out);
   void start_call(std::vector<answer_event>& out);
-  void begin_value(std::vector<answer_event>& out);
+  void begin_value();
   void emit_value_text(std::string_view text, std::vector<answer_event>& out);
   void end_value(std::vector<answer_event>& out);
   void end_call(std::vector<answer_event>& out);
   void finish_json(std::size_t end, std::vector<answer_event>& out);
   void emit_whole_call(std::size_t tool, std::string_view arguments,
                        std::vector<answer_event>& out);
+  std::optional<std::vector<resolved_call>> resolve_json_calls(const boost::json::value& v) const;
+  void emit_resolved(const std::vector<resolved_call>& calls, std::vector<answer_event>& out);
   void emit_arguments(std::string_view text, std::vector<answer_event>& out);
   bool is_custom() const;
   std::optional<std::size_t> callable_tool(std::string_view written) const;
@@ -171,7 +179,7 @@ class tool_call_parser {
   std::string pending_;  // text received and not yet decided
   std::string held_;     // text of a possible call, returned as text if it turns out not to be
   open_call call_;
-  std::optional<waiting_call> fenced_;
+  std::vector<resolved_call> fenced_;  // a fenced JSON call waiting for the answer to end
   std::size_t calls_ = 0;
   std::size_t feed_begin_ = 0;  // where this feed's events begin in `out` (content is merged)
   // Prose position: at a line's start (only indentation so far), the line's backtick count,

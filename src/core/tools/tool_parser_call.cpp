@@ -120,7 +120,7 @@ bool tool_call_parser::step_call_name(bool at_end, std::vector<answer_event>& ou
     reject_call(out);
     return true;
   }
-  if (pending_[i] == '{') {  // the whole call is JSON
+  if (pending_[i] == '{' || pending_[i] == '[') {  // the whole call (or several) is JSON
     held_ += pending_.substr(0, i);
     pending_.erase(0, i);
     call_.name_in_json = true;
@@ -169,7 +169,7 @@ bool tool_call_parser::step_call_body(bool at_end, std::vector<answer_event>& ou
       if (m.what != tag::call_open) pending_.erase(0, i + m.length);
       switch (m.what) {
         case tag::key_open: state_ = state::arg_key; break;
-        case tag::value_open: begin_value(out); state_ = state::arg_value; break;
+        case tag::value_open: begin_value(); state_ = state::arg_value; break;
         default: end_call(out); break;  // its close, or a new call after an unclosed one
       }
       return true;
@@ -204,7 +204,7 @@ bool tool_call_parser::step_arg_key(bool at_end, std::vector<answer_event>& out)
     call_.key = std::string(trimmed(std::string_view(pending_).substr(0, lt)));
     pending_.erase(0, lt + m.length);
     if (m.what == tag::value_open) {  // `<arg_key>K<arg_value>`: the key's close was left out
-      begin_value(out);
+      begin_value();
       state_ = state::arg_value;
     } else {
       state_ = state::call_body;
@@ -216,7 +216,7 @@ bool tool_call_parser::step_arg_key(bool at_end, std::vector<answer_event>& out)
   return true;
 }
 
-void tool_call_parser::begin_value(std::vector<answer_event>& out) {
+void tool_call_parser::begin_value() {
   const std::string& key = call_.key;
   const bool repeated = std::find(call_.keys.begin(), call_.keys.end(), key) != call_.keys.end();
   call_.mode = value_mode::skip;
@@ -227,18 +227,22 @@ void tool_call_parser::begin_value(std::vector<answer_event>& out) {
     if (call_.pairs++ == 0) call_.mode = value_mode::raw;
     return;
   }
-  if (!schemas_[*call_.tool].takes_text(key)) {
-    call_.mode = value_mode::typed;
-    return;
-  }
-  call_.mode = value_mode::text;
-  std::string opening = call_.pairs++ == 0 ? "{\"" : ",\"";
-  append_json_escaped(opening, key);
-  opening += "\":\"";
-  emit_arguments(opening, out);
+  call_.mode = schemas_[*call_.tool].takes_text(key) ? value_mode::text_pending : value_mode::typed;
 }
 
 void tool_call_parser::emit_value_text(std::string_view text, std::vector<answer_event>& out) {
+  if (text.empty()) return;
+  if (call_.mode == value_mode::text_pending) {
+    // `"a.txt"`: the model wrote the string as JSON. Read it whole, as a typed value is.
+    if (text.front() == '"') {
+      call_.mode = value_mode::typed;
+    } else {
+      call_.mode = value_mode::text;
+      std::string opening = call_.pairs++ == 0 ? "{\"" : ",\"";
+      append_json_escaped(opening, call_.key);
+      emit_arguments(opening + "\":\"", out);
+    }
+  }
   switch (call_.mode) {
     case value_mode::text: {
       std::string escaped;
@@ -248,11 +252,13 @@ void tool_call_parser::emit_value_text(std::string_view text, std::vector<answer
     }
     case value_mode::raw: emit_arguments(text, out); break;
     case value_mode::typed: call_.typed.append(text); break;
+    case value_mode::text_pending:
     case value_mode::skip: break;
   }
 }
 
 void tool_call_parser::end_value(std::vector<answer_event>& out) {
+  if (call_.mode == value_mode::text_pending) call_.mode = value_mode::typed;  // empty: ""
   if (call_.mode == value_mode::text) emit_arguments("\"", out);
   if (call_.mode == value_mode::typed) {
     std::string member = call_.pairs++ == 0 ? "{\"" : ",\"";

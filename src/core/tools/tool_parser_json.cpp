@@ -65,26 +65,55 @@ bool tool_call_parser::step_json_body(bool at_end, std::vector<answer_event>& ou
   return true;
 }
 
+std::optional<std::vector<tool_call_parser::resolved_call>> tool_call_parser::resolve_json_calls(
+    const boost::json::value& v) const {
+  const std::vector<tools::json_call> calls = tools::read_json_calls(v);
+  if (calls.empty()) return std::nullopt;
+  std::vector<resolved_call> out;
+  for (const tools::json_call& call : calls) {
+    const std::optional<std::size_t> tool = callable_tool(call.name);
+    std::optional<std::string> arguments;
+    if (tool) arguments = arguments_for(*tool, call.arguments);
+    if (!arguments) return std::nullopt;  // one bad call makes the whole JSON text
+    out.push_back({*tool, std::move(*arguments)});
+  }
+  return out;
+}
+
+void tool_call_parser::emit_resolved(const std::vector<resolved_call>& calls,
+                                     std::vector<answer_event>& out) {
+  for (const resolved_call& call : calls) {
+    if (!options_.parallel && calls_ > 0) return;
+    emit_whole_call(call.tool, call.arguments, out);
+  }
+}
+
+// The JSON of a call in the markup is complete: it becomes the call (or calls), or the markup
+// is text after all. While calls are being removed, any call-shaped JSON is removed with it.
 void tool_call_parser::finish_json(std::size_t end, std::vector<answer_event>& out) {
   const std::string json = pending_.substr(0, end);
   held_ += json;
   pending_.erase(0, end);
-  std::optional<boost::json::value> v = tools::read_loose_json(json);
-  std::optional<tools::json_call> call;
-  if (v) call = tools::read_json_call(*v);
-  if (call_.name_in_json) {
-    if (!call || !accept_name(call->name)) return reject_call(out);
-    v = std::move(call->arguments);
-  } else if (call && !call->name.empty() && tools::snap_tool_name(call->name, options_.tools) ==
-                                                 call_.tool) {
-    v = std::move(call->arguments);  // NAME {"name":NAME,"arguments":{…}}
+  const std::optional<boost::json::value> v = tools::read_loose_json(json);
+  std::optional<std::vector<resolved_call>> calls;
+  if (v && call_.name_in_json && call_.emitting) {
+    calls = resolve_json_calls(*v);
+  } else if (v && call_.name_in_json) {
+    if (!tools::read_json_calls(*v).empty()) calls.emplace();
+  } else if (v && call_.tool) {  // NAME {arguments}, or NAME {"name":NAME,"arguments":{…}}
+    std::optional<tools::json_call> inner = tools::read_json_call(*v);
+    const bool wrapped = inner && !inner->name.empty() &&
+                         tools::snap_tool_name(inner->name, options_.tools) == call_.tool;
+    std::optional<std::string> arguments =
+        arguments_for(*call_.tool, wrapped ? std::move(inner->arguments) : *v);
+    if (arguments) calls = std::vector<resolved_call>{{*call_.tool, std::move(*arguments)}};
+  } else if (v && !call_.emitting) {
+    calls.emplace();
   }
-  std::optional<std::string> arguments;
-  if (v && call_.emitting && call_.tool) arguments = arguments_for(*call_.tool, std::move(*v));
-  if (call_.emitting && !arguments) return reject_call(out);
+  if (!calls) return reject_call(out);
   held_.clear();
   const bool in_fence = call_.in_fence;
-  if (arguments) emit_whole_call(*call_.tool, *arguments, out);
+  if (call_.emitting) emit_resolved(*calls, out);
   call_ = open_call{};
   call_.in_fence = in_fence;
   state_ = state::call_tail;
@@ -129,15 +158,11 @@ bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& 
     return false;
   }
   const std::size_t content_end = close.at == npos ? pending_.size() : close.at;
-  std::optional<std::string> arguments;
-  std::optional<std::size_t> tool;
+  std::optional<std::vector<resolved_call>> calls;
   if (std::optional<boost::json::value> v = tools::read_loose_json(pending_.substr(0, content_end))) {
-    if (std::optional<tools::json_call> call = tools::read_json_call(*v)) {
-      tool = callable_tool(call->name);
-      if (tool) arguments = arguments_for(*tool, std::move(call->arguments));
-    }
+    calls = resolve_json_calls(*v);
   }
-  if (!arguments) {
+  if (!calls) {
     release_held(out);
     state_ = state::quoted_code;
     return true;
@@ -145,7 +170,7 @@ bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& 
   const std::size_t end = close.at == npos ? pending_.size() : close.end;
   held_ += pending_.substr(0, end);
   pending_.erase(0, end);
-  fenced_ = waiting_call{*tool, std::move(*arguments)};
+  fenced_ = std::move(*calls);
   state_ = state::fenced_call;
   return true;
 }
@@ -166,7 +191,7 @@ bool tool_call_parser::step_fenced_call(bool at_end, std::vector<answer_event>& 
       confirmed = run >= 3;  // another fence follows
     }
     if (!confirmed) {  // visible text follows: the fence showed an example
-      fenced_.reset();
+      fenced_.clear();
       release_held(out);
       state_ = state::prose;
       return true;
@@ -175,8 +200,8 @@ bool tool_call_parser::step_fenced_call(bool at_end, std::vector<answer_event>& 
   if (!confirmed) return false;
   held_.clear();
   pending_.erase(0, i == npos ? pending_.size() : i);
-  emit_whole_call(fenced_->tool, fenced_->arguments, out);
-  fenced_.reset();
+  emit_resolved(fenced_, out);
+  fenced_.clear();
   state_ = state::prose;
   return true;
 }
