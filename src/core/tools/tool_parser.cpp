@@ -227,7 +227,7 @@ bool tool_call_parser::step_quoted_code(bool at_end, std::vector<answer_event>& 
     if (line_start && is_blank(c)) continue;
     if (line_start && c == fence_char_) {
       const std::size_t run = run_length(pending_, i, c);
-      if (run < fence_length_ && i + run == pending_.size() && !at_end) return hold_from(i, out);
+      if (i + run == pending_.size() && !at_end) return hold_from(i, out);  // may still grow
       if (run >= fence_length_) {
         hold_from(i + run, out);
         state_ = state::prose;

@@ -152,7 +152,8 @@ bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& 
       return true;
     }
   }
-  const fence_close close = find_fence_close(pending_, call_.scanned, fence_char_, fence_length_);
+  const fence_close close =
+      find_fence_close(pending_, call_.scanned, fence_char_, fence_length_, at_end);
   if (close.at == npos && !at_end) {
     call_.scanned = close.resume;
     return false;

@@ -154,6 +154,15 @@ TEST(tool_parser, a_fenced_json_call_counts_only_when_it_ends_the_answer) {
   EXPECT_EQ(example.content, fence + "\nThat is what a call looks like.");
 }
 
+TEST(tool_parser, a_closing_fence_is_read_whole_however_it_is_cut) {
+  // Found by tool_parser_fuzz: a long closing run cut after three characters read as a close
+  // and then as another fence, which confirmed the fenced call.
+  const std::string text =
+      "```json\n{\"name\": \"list_dir\", \"arguments\": {}}\n```````\nAfter.";
+  EXPECT_EQ(parse(text).content, text);
+  EXPECT_EQ(parse("```\ncode\n``````\n<tool_call>get_time</tool_call>").calls.size(), 1u);
+}
+
 TEST(tool_parser, ordinary_json_in_a_fence_is_let_go_early) {
   const auto steps = feed_steps({"Here:\n```json\n{\"name\": \"my-app\", \"version\"", ": 1}"});
   EXPECT_EQ(texts(steps[0], answer_event::kind::content),

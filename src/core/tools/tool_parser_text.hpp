@@ -36,7 +36,8 @@ inline std::size_t complete_utf8_prefix(std::string_view text) {
 
 // Where a code fence closes in `text`, scanning lines that begin after `from`: the closing line
 // begins after the newline at `at` and its fence run ends at `end`. When it is not there yet,
-// `at` is npos and `resume` is where the next search may start.
+// `at` is npos and `resume` is where the next search may start. Until the answer ends
+// (`at_end`), a line that ends in fence characters is not decided.
 struct fence_close {
   std::size_t at = npos;
   std::size_t end = 0;
@@ -44,13 +45,14 @@ struct fence_close {
 };
 
 inline fence_close find_fence_close(std::string_view text, std::size_t from, char c,
-                                    std::size_t length) {
+                                    std::size_t length, bool at_end) {
   for (std::size_t nl = text.find('\n', from); nl != npos; nl = text.find('\n', nl + 1)) {
     std::size_t i = nl + 1;
     while (i < text.size() && is_blank(text[i])) ++i;
     const std::size_t run = run_length(text, i, c);
+    // A run that reaches the end may still grow (and a longer run closes the fence in full).
+    if (i + run == text.size() && !at_end) return {npos, 0, nl};
     if (run >= length) return {nl, i + run, 0};
-    if (i + run == text.size()) return {npos, 0, nl};  // the line may still become the close
   }
   return {npos, 0, text.size()};
 }
