@@ -1,9 +1,9 @@
 // The tool-call parser on arbitrary answer text: the markup lexer, loose JSON, name snapping,
 // schema coercion and the parser's state machine, under every tool_choice.
 //
-// Input: byte 0 picks options (bits 0-1: tool_choice auto, none, required or named; bit 2:
-// parallel calls off; bit 3: no nonce); byte 1's low nibble is a count P, and the next P bytes
-// are piece lengths used in turn to cut the rest (the answer) into feeds; P = 0 feeds it whole.
+// Input: the layout of fuzz_support.hpp's cut_input, the body being the answer; the options
+// byte's bits 0-1 pick tool_choice auto, none, required or named, bit 2 turns parallel calls
+// off, bit 3 drops the nonce.
 // The answer is made valid UTF-8 first, as the stream translator's text always is. What must
 // hold:
 //   - the events follow the parser's contract: content is non-empty valid UTF-8 and never inside
@@ -28,7 +28,8 @@
 namespace zai::fuzz {
 namespace {
 
-tool_definition tool(std::string name, std::string parameters, tool_kind kind = tool_kind::function) {
+tool_definition tool(std::string name, std::string parameters,
+                     tool_kind kind = tool_kind::function) {
   tool_definition t;
   t.name = std::move(name);
   t.parameters = std::move(parameters);
@@ -96,8 +97,7 @@ outcome check_events(const std::vector<answer_event>& events, const tool_parser_
         require(open && e.index + 1 == r.calls.size(), "an end closes the open call");
         open = false;
         break;
-      default:
-        require(false, "the parser emits no finish or error");
+      default: require(false, "the parser emits no finish or error");
     }
   }
   require(!open, "finish() closes every call");
@@ -119,16 +119,8 @@ outcome parse(std::string_view answer, std::string_view piece_lengths,
               const tool_parser_options& o) {
   tool_call_parser parser(o);
   std::vector<answer_event> events;
-  std::size_t next = 0;
-  while (!answer.empty()) {
-    std::size_t n = answer.size();
-    if (!piece_lengths.empty()) {
-      n = static_cast<std::uint8_t>(piece_lengths[next++ % piece_lengths.size()]) % 16 + 1u;
-      if (n > answer.size()) n = answer.size();
-    }
-    parser.feed(answer.substr(0, n), events);
-    answer.remove_prefix(n);
-  }
+  feed_in_pieces(answer, piece_lengths,
+                 [&](std::string_view piece) { parser.feed(piece, events); });
   parser.finish(events);
   return check_events(events, o, parser.calls());
 }
@@ -155,13 +147,11 @@ std::string describe(const outcome& r) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace zai;
   using namespace zai::fuzz;
-  if (size < 2) return 0;
-  const std::string_view input = as_text(data, size);
-  const std::size_t count = data[1] & 0x0F;
-  if (size < 2 + count) return 0;
-  const tool_parser_options o = options_for(data[0]);
-  const std::string_view piece_lengths = input.substr(2, count);
-  const std::string answer = repair_utf8(input.substr(2 + count));
+  const std::optional<cut_input> input = read_cut_input(data, size);
+  if (!input) return 0;
+  const tool_parser_options o = options_for(input->options);
+  const std::string_view piece_lengths = input->piece_lengths;
+  const std::string answer = repair_utf8(input->body);
 
   const outcome whole = parse(answer, {}, o);
   if (!piece_lengths.empty()) {

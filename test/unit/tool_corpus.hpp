@@ -39,7 +39,7 @@ struct corpus_entry {
   std::string choice = "auto";
   bool parallel = true;
   std::string known_gap;  // non-empty: the parser is known to miss this entry, and why
-  bool events = false;  // `input` is an upstream SSE body, not answer text
+  bool events = false;    // `input` is an upstream SSE body, not answer text
   std::string input;
   std::string content;
   std::vector<tool_call> calls;  // expected; kind filled from the catalogue when parsed

@@ -98,8 +98,7 @@ inline parsed_answer collect(std::vector<answer_event> events) {
         if (!open || e.index + 1 != a.calls.size()) fail("end outside its call");
         open = false;
         break;
-      default:
-        fail("the parser emitted a finish or an error");
+      default: fail("the parser emitted a finish or an error");
     }
   }
   if (open) a.problem = "a call was left open";

@@ -8,21 +8,14 @@ using boost::json::value;
 // Error texts follow OpenAI's own wording so clients that show them read familiar messages.
 std::string_view kind_name(const value& v) {
   switch (v.kind()) {
-    case boost::json::kind::null:
-      return "null";
-    case boost::json::kind::bool_:
-      return "a boolean";
+    case boost::json::kind::null: return "null";
+    case boost::json::kind::bool_: return "a boolean";
     case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-      return "an integer";
-    case boost::json::kind::double_:
-      return "a decimal";
-    case boost::json::kind::string:
-      return "a string";
-    case boost::json::kind::array:
-      return "an array";
-    case boost::json::kind::object:
-      return "an object";
+    case boost::json::kind::uint64: return "an integer";
+    case boost::json::kind::double_: return "a decimal";
+    case boost::json::kind::string: return "a string";
+    case boost::json::kind::array: return "an array";
+    case boost::json::kind::object: return "an object";
   }
   return "a value";
 }

@@ -28,8 +28,8 @@ const boost::json::value* optional_field(const boost::json::object& o, std::stri
 // Optional members of one type; `out` is left alone when the member is absent.
 maybe_error read_string(const boost::json::object& o, std::string_view key,
                         const std::string& param, std::string& out);
-maybe_error read_bool(const boost::json::object& o, std::string_view key,
-                      const std::string& param, std::optional<bool>& out);
+maybe_error read_bool(const boost::json::object& o, std::string_view key, const std::string& param,
+                      std::optional<bool>& out);
 
 // `at` + "[" + i + "]": the param of an array element.
 std::string element(const std::string& at, std::size_t i);

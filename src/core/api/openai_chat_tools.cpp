@@ -17,8 +17,8 @@ using namespace fields;
 bool is_tool_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == ':';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ':';
   });
 }
 
@@ -27,8 +27,9 @@ maybe_error read_name(const object& o, const std::string& at, std::string& out) 
   if (optional_field(o, "name") == nullptr) return missing(param);
   if (maybe_error e = read_string(o, "name", param, out)) return e;
   if (!is_tool_name(out)) {
-    return invalid_value(param, "string does not match pattern. Expected a string that matches "
-                                "the pattern '^[a-zA-Z0-9_.:-]{1,64}$'.");
+    return invalid_value(param,
+                         "string does not match pattern. Expected a string that matches "
+                         "the pattern '^[a-zA-Z0-9_.:-]{1,64}$'.");
   }
   return std::nullopt;
 }
@@ -155,8 +156,8 @@ maybe_error read_choice_word(std::string_view word, const std::string& param, ch
     }
     out.tool_choice = tool_choice_mode::required;
   } else {
-    return invalid_value(param, legacy ? "expected 'auto' or 'none'."
-                                       : "expected 'auto', 'none' or 'required'.");
+    return invalid_value(
+        param, legacy ? "expected 'auto' or 'none'." : "expected 'auto', 'none' or 'required'.");
   }
   return std::nullopt;
 }
@@ -257,13 +258,12 @@ std::optional<api_error> bind_tool_results(chat_request& out) {
       m.tool_name = m.name;
       continue;
     }
-    const auto call = std::find_if(made.begin(), made.end(), [&](const tool_call* c) {
-      return c->id == m.tool_call_id;
-    });
+    const auto call = std::find_if(made.begin(), made.end(),
+                                   [&](const tool_call* c) { return c->id == m.tool_call_id; });
     const std::string param = element("messages", i) + ".tool_call_id";
     if (call == made.end()) {
-      return invalid_value(param, "no earlier assistant message has a tool call with id '" +
-                                      m.tool_call_id + "'.");
+      return invalid_value(
+          param, "no earlier assistant message has a tool call with id '" + m.tool_call_id + "'.");
     }
     m.tool_name = (*call)->name;
   }

@@ -66,7 +66,8 @@ TEST(openai_tools, every_tool_choice_form) {
       {R"("function_call":"none","tool_choice":"required")", tool_choice_mode::required},
   };
   for (const auto& [choice, mode] : cases) {
-    const chat_request r = must_parse(body(ask, std::string(two_tools) + "," + std::string(choice)));
+    const chat_request r =
+        must_parse(body(ask, std::string(two_tools) + "," + std::string(choice)));
     EXPECT_EQ(r.tool_choice, mode) << choice;
     if (mode == tool_choice_mode::named) {
       EXPECT_EQ(r.tool_choice_name, "list_dir");
@@ -75,8 +76,8 @@ TEST(openai_tools, every_tool_choice_form) {
 }
 
 TEST(openai_tools, allowed_tools_narrow_the_offer) {
-  const chat_request r = must_parse(body(
-      ask, std::string(two_tools) + R"(,"tool_choice":{"type":"allowed_tools","allowed_tools":
+  const chat_request r = must_parse(
+      body(ask, std::string(two_tools) + R"(,"tool_choice":{"type":"allowed_tools","allowed_tools":
         {"mode":"required","tools":[{"type":"function","function":{"name":"list_dir"}}]}})"));
   ASSERT_EQ(r.tools.size(), 1u);
   EXPECT_EQ(r.tools[0].name, "list_dir");
@@ -84,8 +85,8 @@ TEST(openai_tools, allowed_tools_narrow_the_offer) {
 }
 
 TEST(openai_tools, legacy_functions_are_function_tools) {
-  const chat_request r = must_parse(body(
-      ask, R"("functions":[{"name":"get_weather","parameters":{"type":"object"}}],
+  const chat_request r =
+      must_parse(body(ask, R"("functions":[{"name":"get_weather","parameters":{"type":"object"}}],
               "function_call":{"name":"get_weather"})"));
   ASSERT_EQ(r.tools.size(), 1u);
   EXPECT_EQ(r.tools[0].name, "get_weather");
@@ -143,8 +144,9 @@ TEST(openai_tools, each_problem_names_its_param) {
       {body(ask, tools + R"(,"function_call":{"name":"rm"})"), "function_call"},
       {body(ask, tools + R"(,"function_call":"required")"), "function_call"},
       {body(ask, tools + R"(,"parallel_tool_calls":"no")"), "parallel_tool_calls"},
-      {body(R"([{"role":"user","content":"x"},{"role":"tool","tool_call_id":"call_9","content":"r"}])",
-            tools),
+      {body(
+           R"([{"role":"user","content":"x"},{"role":"tool","tool_call_id":"call_9","content":"r"}])",
+           tools),
        "messages[1].tool_call_id"},
       {body(R"([{"role":"user","content":"x"},
                 {"role":"assistant","tool_calls":[{"id":"a","type":"custom","custom":{"name":"p","input":1}}]}])",

@@ -160,10 +160,14 @@ class loose_reader {
     for (std::size_t k = 0; k < 4; ++k) {
       const char c = s_[i_ + k];
       code <<= 4;
-      if (c >= '0' && c <= '9') code |= unsigned(c - '0');
-      else if (c >= 'a' && c <= 'f') code |= unsigned(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F') code |= unsigned(c - 'A' + 10);
-      else return std::nullopt;
+      if (c >= '0' && c <= '9')
+        code |= unsigned(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        code |= unsigned(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        code |= unsigned(c - 'A' + 10);
+      else
+        return std::nullopt;
     }
     i_ += 4;
     return code;

@@ -33,7 +33,8 @@ TEST(loose_json, the_slips_models_make) {
 }
 
 TEST(loose_json, text_cut_off_is_closed) {
-  EXPECT_EQ(loose(R"({"path": "a.txt", "content": "hello)"), R"({"path":"a.txt","content":"hello"})");
+  EXPECT_EQ(loose(R"({"path": "a.txt", "content": "hello)"),
+            R"({"path":"a.txt","content":"hello"})");
   EXPECT_EQ(loose(R"({"a": [1, {"b": )"), R"({"a":[1,{"b":null}]})");
 }
 

@@ -35,7 +35,13 @@ std::string_view trim(std::string_view s) {
 
 // The JSON types a schema admits, as bits.
 enum type_bit : unsigned {
-  t_string = 1, t_integer = 2, t_number = 4, t_boolean = 8, t_object = 16, t_array = 32, t_null = 64
+  t_string = 1,
+  t_integer = 2,
+  t_number = 4,
+  t_boolean = 8,
+  t_object = 16,
+  t_array = 32,
+  t_null = 64
 };
 
 unsigned type_named(std::string_view name) {
@@ -154,7 +160,8 @@ void coerce_value(value& v, const object* schema, int depth) {
   const unsigned types = types_of(*schema);
   if (types != 0 && !(type_of_value(v) & types)) convert(v, types);
   if (boost::json::object* o = v.if_object()) {
-    for (auto& member : *o) coerce_value(member.value(), member_schema(*schema, member.key()), depth + 1);
+    for (auto& member : *o)
+      coerce_value(member.value(), member_schema(*schema, member.key()), depth + 1);
   }
   if (boost::json::array* a = v.if_array()) {
     const value* items = schema->if_contains("items");
@@ -165,7 +172,8 @@ void coerce_value(value& v, const object* schema, int depth) {
 
 std::string first_string(const object& o, const std::array<std::string_view, 5>& keys) {
   for (std::string_view key : keys) {
-    if (const value* v = o.if_contains(key); v && v->is_string()) return std::string(v->as_string());
+    if (const value* v = o.if_contains(key); v && v->is_string())
+      return std::string(v->as_string());
   }
   return {};
 }

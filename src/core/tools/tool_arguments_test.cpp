@@ -51,8 +51,9 @@ TEST(tool_arguments, typed_values_read_as_their_schema_says) {
 }
 
 TEST(tool_arguments, json_arguments_are_coerced_where_unambiguous) {
-  EXPECT_EQ(coerced(R"({"limit":"10","force":"false","path":42,"paths":"a","options":"{\"depth\":1}"})"),
-            R"({"limit":10,"force":false,"path":"42","paths":["a"],"options":{"depth":1}})");
+  EXPECT_EQ(
+      coerced(R"({"limit":"10","force":"false","path":42,"paths":"a","options":"{\"depth\":1}"})"),
+      R"({"limit":10,"force":false,"path":"42","paths":["a"],"options":{"depth":1}})");
   EXPECT_EQ(coerced(R"({"path":{"a":1},"extra":"kept","limit":null})"),
             R"({"path":"{\"a\":1}","extra":"kept","limit":null})");
 }

@@ -2,9 +2,9 @@
 // byte split, and byte by byte: each run must give the entry's expected content and calls, and
 // obey the parser's event contract. Event-stream entries are cut in their SSE bytes, so the
 // translator's hold-back and the parser's are exercised together.
-#include <gtest/gtest.h>
-
 #include "tool_corpus.hpp"
+
+#include <gtest/gtest.h>
 
 namespace zai {
 namespace {
@@ -60,7 +60,7 @@ TEST(tool_corpus_size, has_at_least_forty_entries_of_each_kind) {
   EXPECT_GE(entries.size(), 40u);
   const auto count = [&](auto pred) { return std::count_if(entries.begin(), entries.end(), pred); };
   EXPECT_GE(count([](const corpus_entry& e) { return e.events; }), 5);
-  EXPECT_GE(count([](const corpus_entry& e) { return e.calls.empty(); }), 10);  // look-alikes
+  EXPECT_GE(count([](const corpus_entry& e) { return e.calls.empty(); }), 10);    // look-alikes
   EXPECT_GE(count([](const corpus_entry& e) { return e.calls.size() > 1; }), 5);  // parallel
 }
 

@@ -112,7 +112,8 @@ std::string render_call(const tool_call& call, std::string_view nonce) {
   }
   for (const auto& member : members ? *members : boost::json::object{}) {
     const boost::json::value& v = member.value();
-    out += pair(member.key(), v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v));
+    out +=
+        pair(member.key(), v.is_string() ? std::string(v.as_string()) : boost::json::serialize(v));
   }
   return out + "</tool_call>\n";
 }
@@ -137,8 +138,7 @@ std::string render_turns(const chat_request& request, std::string_view nonce,
     const chat_message& m = request.messages[i];
     switch (m.role) {
       case message_role::system:
-      case message_role::developer:
-        break;
+      case message_role::developer: break;
       case message_role::user:
         if (!trim(m.text).empty()) out += render_user(m);
         break;
@@ -147,9 +147,7 @@ std::string render_turns(const chat_request& request, std::string_view nonce,
           out += render_assistant(m, nonce, full[i]);
         }
         break;
-      case message_role::tool:
-        out += render_result(m, full[i]);
-        break;
+      case message_role::tool: out += render_result(m, full[i]); break;
     }
   }
   return out;

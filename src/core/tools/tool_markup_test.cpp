@@ -10,8 +10,21 @@ using verdict = tag_match::verdict;
 constexpr tag_set every = {tag::call_open, tag::call_close, tag::key_open,
                            tag::key_close, tag::value_open, tag::value_close};
 
+// A text, the tag it begins with, and that tag's length.
+using tag_case = std::tuple<std::string_view, tag, std::size_t>;
+
+template <std::size_t N>
+void expect_tags(const tag_case (&cases)[N]) {
+  for (const auto& [text, what, length] : cases) {
+    const tag_match m = match_tag(text, every, false);
+    EXPECT_EQ(m.is, verdict::yes) << text;
+    EXPECT_EQ(m.what, what) << text;
+    EXPECT_EQ(m.length, length) << text;
+  }
+}
+
 TEST(tool_markup, contract_and_trained_tags) {
-  const std::tuple<std::string_view, tag, std::size_t> cases[] = {
+  const tag_case cases[] = {
       {"<tool_call>x", tag::call_open, 11},
       {"</tool_call>x", tag::call_close, 12},
       {"<arg_key>x", tag::key_open, 9},
@@ -20,36 +33,26 @@ TEST(tool_markup, contract_and_trained_tags) {
       {"</arg_value>x", tag::value_close, 12},
       {"<tool_call nonce=\"k3x9\">x", tag::call_open, 24},
   };
-  for (const auto& [text, what, length] : cases) {
-    const tag_match m = match_tag(text, every, false);
-    EXPECT_EQ(m.is, verdict::yes) << text;
-    EXPECT_EQ(m.what, what) << text;
-    EXPECT_EQ(m.length, length) << text;
-  }
+  expect_tags(cases);
 }
 
 TEST(tool_markup, drifted_brackets_and_spellings) {
-  const std::tuple<std::string_view, tag, std::size_t> cases[] = {
-      {"<<tool_call>>x", tag::call_open, 13},      {"<tool_call>>>x", tag::call_open, 13},
-      {"<|tool_call|>x", tag::call_open, 13},      {"<TOOL_CALL>x", tag::call_open, 11},
-      {"<tool-call>x", tag::call_open, 11},        {"<toolcall>x", tag::call_open, 10},
-      {"<tool_calls>x", tag::call_open, 12},       {"<function_call>x", tag::call_open, 15},
-      {"<tool_use>x", tag::call_open, 10},         {"<</tool_call>>x", tag::call_close, 14},
-      {"</tool_call/>x", tag::call_close, 13},     {"<arg-key>x", tag::key_open, 9},
-      {"<argument_value>x", tag::value_open, 16},  {"</arg_val>x", tag::value_close, 10},
+  const tag_case cases[] = {
+      {"<<tool_call>>x", tag::call_open, 13},     {"<tool_call>>>x", tag::call_open, 13},
+      {"<|tool_call|>x", tag::call_open, 13},     {"<TOOL_CALL>x", tag::call_open, 11},
+      {"<tool-call>x", tag::call_open, 11},       {"<toolcall>x", tag::call_open, 10},
+      {"<tool_calls>x", tag::call_open, 12},      {"<function_call>x", tag::call_open, 15},
+      {"<tool_use>x", tag::call_open, 10},        {"<</tool_call>>x", tag::call_close, 14},
+      {"</tool_call/>x", tag::call_close, 13},    {"<arg-key>x", tag::key_open, 9},
+      {"<argument_value>x", tag::value_open, 16}, {"</arg_val>x", tag::value_close, 10},
   };
-  for (const auto& [text, what, length] : cases) {
-    const tag_match m = match_tag(text, every, false);
-    EXPECT_EQ(m.is, verdict::yes) << text;
-    EXPECT_EQ(m.what, what) << text;
-    EXPECT_EQ(m.length, length) << text;
-  }
+  expect_tags(cases);
 }
 
 TEST(tool_markup, ordinary_markup_is_no_tag) {
-  for (std::string_view text : {"<div>", "<table>", "< tool_call>", "<tool_callback>",
-                                "<tool>", "<<<<<tool_call>", "<tool_call\n>", "<br/>", "<3 you",
-                                "<tool_callx>"}) {
+  for (std::string_view text :
+       {"<div>", "<table>", "< tool_call>", "<tool_callback>", "<tool>", "<<<<<tool_call>",
+        "<tool_call\n>", "<br/>", "<3 you", "<tool_callx>"}) {
     EXPECT_EQ(match_tag(text, every, false).is, verdict::no) << text;
   }
 }

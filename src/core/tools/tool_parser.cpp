@@ -72,6 +72,10 @@ bool tool_call_parser::can_call() const {
          (options_.parallel || calls_ == 0);
 }
 
+tag_match tool_call_parser::tag_at(std::size_t at, tools::tag_set wanted, bool at_end) const {
+  return tools::match_tag(std::string_view(pending_).substr(at), wanted, at_end);
+}
+
 void tool_call_parser::emit_prose(std::string_view text, std::vector<answer_event>& out) {
   for (char c : text) {
     if (c == '\n') {
@@ -131,8 +135,7 @@ bool tool_call_parser::step_prose(bool at_end, std::vector<answer_event>& out) {
       if (c == '`') ticks += static_cast<unsigned>(run);
       i += run;
     } else if (c == '<' && ticks % 2 == 0) {  // an odd count: inside an inline code span
-      const tag_match m = tools::match_tag(std::string_view(pending_).substr(i), {tag::call_open},
-                                           at_end);
+      const tag_match m = tag_at(i, {tag::call_open}, at_end);
       if (m.is == tag_match::verdict::maybe) return hold_from(held_from, out);
       if (m.is == tag_match::verdict::yes) {
         open_call_at(held_from, i, m, false, out);
@@ -145,8 +148,9 @@ bool tool_call_parser::step_prose(bool at_end, std::vector<answer_event>& out) {
     blank_from = npos;
     line_start = false;
   }
-  const std::size_t end =
-      at_end ? pending_.size() : blank_from != npos ? blank_from : complete_utf8_prefix(pending_);
+  const std::size_t end = at_end               ? pending_.size()
+                          : blank_from != npos ? blank_from
+                                               : complete_utf8_prefix(pending_);
   hold_from(end, out);
   return end > 0;
 }
@@ -202,8 +206,7 @@ bool tool_call_parser::step_fence_open(bool at_end, std::vector<answer_event>& o
     return true;
   }
   if (pending_[i] == '<') {
-    const tag_match m =
-        tools::match_tag(std::string_view(pending_).substr(i), {tag::call_open}, at_end);
+    const tag_match m = tag_at(i, {tag::call_open}, at_end);
     if (m.is == tag_match::verdict::maybe) return false;
     // Markup in a fence is shown, not made, unless it carries this request's nonce.
     if (m.is == tag_match::verdict::yes && !options_.nonce.empty() && m.nonce == options_.nonce) {

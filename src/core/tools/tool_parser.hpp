@@ -6,7 +6,8 @@
 // What it understands, besides the contract (which is GLM's own trained syntax plus a nonce):
 //   - GLM's trained syntax without the nonce: `<tool_call>NAME` newline, then pairs
 //     `<arg_key>K</arg_key>` `<arg_value>V</arg_value>`, then `</tool_call>`;
-//   - a call written as JSON inside the markup, `<tool_call>{"name":…,"arguments":{…}}</tool_call>`,
+//   - a call written as JSON inside the markup,
+//   `<tool_call>{"name":…,"arguments":{…}}</tool_call>`,
 //     or after the name, `<tool_call>NAME {…}</tool_call>`;
 //   - a fenced JSON call (```json {"name":…,"arguments":{…}} ```) that ends the answer;
 //   - marker drift (tool_markup.hpp), re-spelt tool names (tool_names.hpp), loose JSON
@@ -64,9 +65,9 @@ namespace zai {
 struct tool_parser_options {
   std::vector<tool_definition> tools;  // empty: no call can be returned
   tool_choice_mode choice = tool_choice_mode::automatic;
-  std::string named_tool;              // tool_choice_mode::named: the one tool allowed
-  bool parallel = true;                // false: only the first call is returned
-  std::string nonce;                   // this request's; empty: any nonce is accepted
+  std::string named_tool;  // tool_choice_mode::named: the one tool allowed
+  bool parallel = true;    // false: only the first call is returned
+  std::string nonce;       // this request's; empty: any nonce is accepted
 };
 
 class tool_call_parser {
@@ -120,7 +121,7 @@ class tool_call_parser {
     std::vector<std::string> keys;
     std::string key;
     value_mode mode = value_mode::skip;
-    std::string typed;                // a typed value's text, until it is complete
+    std::string typed;  // a typed value's text, until it is complete
     // json_body: how far the JSON has been scanned, and the scanner's position in it.
     std::size_t scanned = 0;
     int depth = 0;
@@ -134,6 +135,8 @@ class tool_call_parser {
   };
 
   bool step(bool at_end, std::vector<answer_event>& out);
+  // The markup tag at pending_[at], if it is one of `wanted`.
+  tools::tag_match tag_at(std::size_t at, tools::tag_set wanted, bool at_end) const;
   // tool_parser.cpp: the answer's prose and code fences.
   bool step_prose(bool at_end, std::vector<answer_event>& out);
   bool step_quoted_code(bool at_end, std::vector<answer_event>& out);

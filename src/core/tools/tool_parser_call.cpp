@@ -2,6 +2,7 @@
 // its end. The answer around calls: tool_parser.cpp; calls written as JSON: tool_parser_json.cpp.
 #include <algorithm>
 
+#include "core/json_text.hpp"
 #include "core/tools/tool_names.hpp"
 #include "core/tools/tool_parser.hpp"
 #include "core/tools/tool_parser_text.hpp"
@@ -110,8 +111,10 @@ void tool_call_parser::emit_whole_call(std::size_t tool, std::string_view argume
 
 bool tool_call_parser::step_call_name(bool at_end, std::vector<answer_event>& out) {
   if (!call_.written_name.empty()) {  // <tool_call name="…">
-    if (!accept_name(call_.written_name)) reject_call(out);
-    else state_ = state::call_body;
+    if (!accept_name(call_.written_name))
+      reject_call(out);
+    else
+      state_ = state::call_body;
     return true;
   }
   const std::size_t i = pending_.find_first_not_of(spaces);
@@ -145,8 +148,10 @@ bool tool_call_parser::step_call_name(bool at_end, std::vector<answer_event>& ou
   const std::string name = pending_.substr(i, end - i);
   held_ += pending_.substr(0, end);
   pending_.erase(0, end);
-  if (!accept_name(name)) reject_call(out);
-  else state_ = state::call_body;
+  if (!accept_name(name))
+    reject_call(out);
+  else
+    state_ = state::call_body;
   return true;
 }
 
@@ -159,17 +164,18 @@ bool tool_call_parser::step_call_body(bool at_end, std::vector<answer_event>& ou
     return true;
   }
   if (pending_[i] == '<') {
-    const tag_match m = tools::match_tag(std::string_view(pending_).substr(i),
-                                         {tag::key_open, tag::value_open, tag::call_close,
-                                          tag::call_open},
-                                         at_end);
+    const tag_match m =
+        tag_at(i, {tag::key_open, tag::value_open, tag::call_close, tag::call_open}, at_end);
     if (m.is == tag_match::verdict::maybe) return false;
     if (m.is == tag_match::verdict::yes) {
       start_call(out);
       if (m.what != tag::call_open) pending_.erase(0, i + m.length);
       switch (m.what) {
         case tag::key_open: state_ = state::arg_key; break;
-        case tag::value_open: begin_value(); state_ = state::arg_value; break;
+        case tag::value_open:
+          begin_value();
+          state_ = state::arg_value;
+          break;
         default: end_call(out); break;  // its close, or a new call after an unclosed one
       }
       return true;
@@ -189,16 +195,17 @@ bool tool_call_parser::step_call_body(bool at_end, std::vector<answer_event>& ou
   }
   // Text that is no part of a call: before anything was read the markup was no call; after, the
   // call ended without its closing tag.
-  if (!call_.started) reject_call(out);
-  else end_call(out);
+  if (!call_.started)
+    reject_call(out);
+  else
+    end_call(out);
   return true;
 }
 
 bool tool_call_parser::step_arg_key(bool at_end, std::vector<answer_event>& out) {
   for (std::size_t lt = pending_.find('<'); lt != npos && lt <= max_key_bytes;
        lt = pending_.find('<', lt + 1)) {
-    const tag_match m = tools::match_tag(std::string_view(pending_).substr(lt),
-                                         {tag::key_close, tag::value_open}, at_end);
+    const tag_match m = tag_at(lt, {tag::key_close, tag::value_open}, at_end);
     if (m.is == tag_match::verdict::maybe) return false;
     if (m.is == tag_match::verdict::no) continue;
     call_.key = std::string(trimmed(std::string_view(pending_).substr(0, lt)));
@@ -284,8 +291,7 @@ bool tool_call_parser::step_arg_value(bool at_end, std::vector<answer_event>& ou
       end_call(out);
       return true;
     }
-    const tag_match m =
-        tools::match_tag(std::string_view(pending_).substr(lt), {tag::value_close}, at_end);
+    const tag_match m = tag_at(lt, {tag::value_close}, at_end);
     if (m.is == tag_match::verdict::no) continue;
     emit_value_text(std::string_view(pending_).substr(0, lt), out);
     if (m.is == tag_match::verdict::maybe) {
@@ -306,11 +312,13 @@ bool tool_call_parser::step_raw_input(bool at_end, std::vector<answer_event>& ou
   std::size_t lt = pending_.find('<');
   tag_match m;
   for (; lt != npos; lt = pending_.find('<', lt + 1)) {
-    m = tools::match_tag(std::string_view(pending_).substr(lt), {tag::call_close}, at_end);
+    m = tag_at(lt, {tag::call_close}, at_end);
     if (m.is != tag_match::verdict::no) break;
   }
   const bool closed = m.is == tag_match::verdict::yes;
-  std::size_t text_end = lt != npos ? lt : at_end ? pending_.size() : complete_utf8_prefix(pending_);
+  std::size_t text_end = lt != npos ? lt
+                         : at_end   ? pending_.size()
+                                    : complete_utf8_prefix(pending_);
   while (text_end > 0 && (pending_[text_end - 1] == '\n' || pending_[text_end - 1] == '\r')) {
     --text_end;
   }

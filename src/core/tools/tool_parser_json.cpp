@@ -35,9 +35,12 @@ bool tool_call_parser::step_json_body(bool at_end, std::vector<answer_event>& ou
   for (std::size_t i = call_.scanned; i < pending_.size(); ++i) {
     const char c = pending_[i];
     if (call_.in_string) {
-      if (call_.escaped) call_.escaped = false;
-      else if (c == '\\') call_.escaped = true;
-      else if (c == '"') call_.in_string = false;
+      if (call_.escaped)
+        call_.escaped = false;
+      else if (c == '\\')
+        call_.escaped = true;
+      else if (c == '"')
+        call_.in_string = false;
       continue;
     }
     if (c == '"') call_.in_string = true;
@@ -47,8 +50,7 @@ bool tool_call_parser::step_json_body(bool at_end, std::vector<answer_event>& ou
       return true;
     }
     if (c == '<') {
-      const tag_match m =
-          tools::match_tag(std::string_view(pending_).substr(i), {tag::call_close}, at_end);
+      const tag_match m = tag_at(i, {tag::call_close}, at_end);
       if (m.is == tag_match::verdict::maybe) {
         call_.scanned = i;
         return false;
@@ -132,8 +134,7 @@ bool tool_call_parser::step_call_tail(bool at_end, std::vector<answer_event>& /*
     return true;
   }
   if (pending_[i] == '<') {
-    const tag_match m =
-        tools::match_tag(std::string_view(pending_).substr(i), {tag::call_close}, at_end);
+    const tag_match m = tag_at(i, {tag::call_close}, at_end);
     if (m.is == tag_match::verdict::maybe) return false;
     if (m.is == tag_match::verdict::yes) pending_.erase(0, i + m.length);
   }
@@ -160,7 +161,8 @@ bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& 
   }
   const std::size_t content_end = close.at == npos ? pending_.size() : close.at;
   std::optional<std::vector<resolved_call>> calls;
-  if (std::optional<boost::json::value> v = tools::read_loose_json(pending_.substr(0, content_end))) {
+  if (std::optional<boost::json::value> v =
+          tools::read_loose_json(pending_.substr(0, content_end))) {
     calls = resolve_json_calls(*v);
   }
   if (!calls) {
@@ -182,8 +184,7 @@ bool tool_call_parser::step_fenced_call(bool at_end, std::vector<answer_event>& 
   if (i != npos) {
     const char c = pending_[i];
     if (c == '<') {
-      const tag_match m =
-          tools::match_tag(std::string_view(pending_).substr(i), {tag::call_open}, at_end);
+      const tag_match m = tag_at(i, {tag::call_open}, at_end);
       if (m.is == tag_match::verdict::maybe) return false;
       confirmed = m.is == tag_match::verdict::yes;  // another call follows
     } else if (c == '`' || c == '~') {

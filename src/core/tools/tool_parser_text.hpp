@@ -1,10 +1,9 @@
-// Small text facts the tool-call parser's two halves (prose, calls) share: which bytes are
+// Small text facts the tool-call parser's files (prose, calls, JSON calls) share: which bytes are
 // blank, where a run of fence characters ends, where a code fence closes, how much of a piece
-// ends on a whole UTF-8 character, and JSON string escaping for streamed argument text.
+// ends on a whole UTF-8 character.
 #pragma once
 
 #include <cstddef>
-#include <string>
 #include <string_view>
 
 namespace zai::tools::text {
@@ -55,28 +54,6 @@ inline fence_close find_fence_close(std::string_view text, std::size_t from, cha
     if (run >= length) return {nl, i + run, 0};
   }
   return {npos, 0, text.size()};
-}
-
-// `text` escaped for the inside of a JSON string (the quotes are the caller's).
-inline void append_json_escaped(std::string& out, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xF];
-          out += hex[c & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
 }
 
 }  // namespace zai::tools::text

@@ -38,8 +38,9 @@ std::string contract(const chat_request& r, std::string_view nonce) {
     return t.kind == tool_kind::custom;
   });
   if (custom) {
-    out += "- A tool marked input=\"text\" takes one argument, input: its whole input as plain "
-           "text.\n";
+    out +=
+        "- A tool marked input=\"text\" takes one argument, input: its whole input as plain "
+        "text.\n";
   }
   if (!nonce.empty()) {
     out += "- Always write nonce=\"" + std::string(nonce) +
@@ -99,7 +100,8 @@ std::string example_arguments_of(const tool_definition& t) {
   std::vector<std::string> names;
   if (const auto* req = o->if_contains("required"); req && req->is_array()) {
     for (const auto& n : req->as_array()) {
-      if (n.is_string() && props->as_object().contains(n.as_string())) names.emplace_back(n.as_string());
+      if (n.is_string() && props->as_object().contains(n.as_string()))
+        names.emplace_back(n.as_string());
     }
   }
   for (const auto& p : props->as_object()) {
@@ -108,7 +110,8 @@ std::string example_arguments_of(const tool_definition& t) {
   boost::json::object args;
   for (std::size_t i = 0; i < names.size() && i < example_arguments; ++i) {
     const auto& p = props->as_object().at(names[i]);
-    args[names[i]] = p.is_object() ? example_value(names[i], p.as_object()) : boost::json::value("example");
+    args[names[i]] =
+        p.is_object() ? example_value(names[i], p.as_object()) : boost::json::value("example");
   }
   return boost::json::serialize(args);
 }
@@ -166,6 +169,22 @@ bool tools_in_prompt(const chat_request& request) {
   return !request.tools.empty() && request.tool_choice != tool_choice_mode::none;
 }
 
+bool call_required(const chat_request& request) {
+  return tools_in_prompt(request) && (request.tool_choice == tool_choice_mode::required ||
+                                      request.tool_choice == tool_choice_mode::named);
+}
+
+std::string make_tool_nonce(std::uint64_t random_bits) {
+  constexpr std::string_view alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string nonce;
+  for (int i = 0; i < 8; ++i) {
+    nonce += alphabet[random_bits % alphabet.size()];
+    random_bits /= alphabet.size();
+  }
+  return nonce;
+}
+
 std::string answer_schema_instruction(std::string_view schema) {
   if (schema.empty()) return {};
   return "When you answer without calling a tool, your answer must be one JSON value that follows "
@@ -182,7 +201,8 @@ std::string build_tool_prompt(const chat_request& r, const tool_prompt_options& 
   out += section("tools", tools_list);
   out += example(r, options.nonce) + "\n";
   out += section("instructions", tools::render_instructions(r));
-  out += section("conversation", tools::render_turns(r, options.nonce, options.history_budget_bytes));
+  out +=
+      section("conversation", tools::render_turns(r, options.nonce, options.history_budget_bytes));
   if (!called.empty()) {
     out += section("already_called",
                    "These calls were made earlier in this conversation and their results are "

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,13 @@ struct tool_prompt_options {
 
 // Whether a request's tools go into the prompt: some are offered and tool_choice is not none.
 bool tools_in_prompt(const chat_request& request);
+
+// Whether the answer must call a tool (tool_choice required or named). When it made none
+// (tool_call_parser::calls() == 0), the flow retries once with missed_call_answer set.
+bool call_required(const chat_request& request);
+
+// A nonce for one request from random bits the flow draws: 8 letters and digits.
+std::string make_tool_nonce(std::uint64_t random_bits);
 
 // The one upstream user turn for a request whose tools go into the prompt.
 std::string build_tool_prompt(const chat_request& request, const tool_prompt_options& options);

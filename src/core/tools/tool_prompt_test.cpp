@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "core/tools/tool_markup.hpp"
 #include "core/zai/request.hpp"
 #include "tool_test_support.hpp"
 
@@ -18,8 +19,8 @@ constexpr std::string_view nonce = "n7Kq2xZ4";
 
 chat_request request_from(std::string_view messages, std::string_view tools,
                           std::string_view extra = "") {
-  std::string body = R"({"model":"glm-4.7","messages":)" + std::string(messages) +
-                     R"(,"tools":)" + catalogue_tools_json(tools);
+  std::string body = R"({"model":"glm-4.7","messages":)" + std::string(messages) + R"(,"tools":)" +
+                     catalogue_tools_json(tools);
   if (!extra.empty()) body.append(",").append(extra);
   body += "}";
   const result<chat_request> r = parse_chat_request(body);
@@ -34,8 +35,8 @@ void expect_golden(std::string_view name, const std::string& prompt) {
     std::ofstream(path, std::ios::binary) << prompt;
     return;
   }
-  EXPECT_EQ(prompt, read_text_file(path)) << "golden " << path
-                                          << " differs; rerun with ZAI_UPDATE_GOLDEN=1 to accept";
+  EXPECT_EQ(prompt, read_text_file(path))
+      << "golden " << path << " differs; rerun with ZAI_UPDATE_GOLDEN=1 to accept";
 }
 
 std::string prompt_of(const chat_request& r, tool_prompt_options options = {}) {
@@ -55,13 +56,14 @@ constexpr std::string_view coding_session = R"json([
   {"role":"user","content":"Fix it."}])json";
 
 TEST(tool_prompt, golden_single_turn) {
-  expect_golden("single_turn", prompt_of(request_from(
-                                   R"([{"role":"user","content":"What is in src/?"}])",
-                                   "list_dir read_file")));
+  expect_golden("single_turn",
+                prompt_of(request_from(R"([{"role":"user","content":"What is in src/?"}])",
+                                       "list_dir read_file")));
 }
 
 TEST(tool_prompt, golden_coding_session_with_history) {
-  expect_golden("coding_session", prompt_of(request_from(coding_session, "read_file edit_file bash")));
+  expect_golden("coding_session",
+                prompt_of(request_from(coding_session, "read_file edit_file bash")));
 }
 
 TEST(tool_prompt, golden_required_without_parallel_calls) {
@@ -72,11 +74,11 @@ TEST(tool_prompt, golden_required_without_parallel_calls) {
 }
 
 TEST(tool_prompt, golden_named_custom_tool) {
-  expect_golden("named_custom_tool",
-                prompt_of(request_from(
-                    R"([{"role":"user","content":"Add a README saying hello."}])",
-                    "read_file apply_patch",
-                    R"("tool_choice":{"type":"custom","custom":{"name":"apply_patch"}})")));
+  expect_golden(
+      "named_custom_tool",
+      prompt_of(request_from(
+          R"([{"role":"user","content":"Add a README saying hello."}])", "read_file apply_patch",
+          R"("tool_choice":{"type":"custom","custom":{"name":"apply_patch"}})")));
 }
 
 TEST(tool_prompt, golden_retry_after_a_missed_call) {
@@ -139,7 +141,8 @@ TEST(tool_prompt, the_newest_exchange_is_always_whole) {
   const std::string p = prompt_of(
       request_from(R"([{"role":"user","content":"Go."},{"role":"assistant","tool_calls":[{"id":"c",
                       "function":{"name":"list_dir","arguments":"{}"}}]},
-                      {"role":"tool","tool_call_id":"c","content":")" + big + R"("}])",
+                      {"role":"tool","tool_call_id":"c","content":")" +
+                       big + R"("}])",
                    "list_dir"),
       tiny);
   EXPECT_NE(p.find(big), std::string::npos);
@@ -165,6 +168,27 @@ TEST(tool_prompt, an_answer_schema_becomes_an_instruction) {
   EXPECT_NE(p.find("<answer_schema>{\"type\":\"array\""), std::string::npos);
   r.tool_choice = tool_choice_mode::automatic;
   EXPECT_NE(prompt_of(r).find("<answer_schema>"), std::string::npos);
+}
+
+TEST(tool_prompt, required_and_named_choices_require_a_call) {
+  const std::string ask = R"([{"role":"user","content":"Go."}])";
+  EXPECT_FALSE(call_required(request_from(ask, "bash")));
+  EXPECT_TRUE(call_required(request_from(ask, "bash", R"("tool_choice":"required")")));
+  EXPECT_TRUE(call_required(
+      request_from(ask, "bash", R"("tool_choice":{"type":"function","function":{"name":"bash"}})")));
+  EXPECT_FALSE(call_required(request_from(ask, "bash", R"("tool_choice":"none")")));
+}
+
+TEST(tool_prompt, nonces_are_eight_letters_and_digits) {
+  const std::string a = make_tool_nonce(0x0123456789abcdefULL);
+  EXPECT_EQ(a.size(), 8u);
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"),
+            std::string::npos);
+  EXPECT_NE(a, make_tool_nonce(0x0123456789abcdeeULL));
+  // The parser reads it back from the contract's tag.
+  const tools::tag_match m =
+      tools::match_tag("<tool_call nonce=\"" + a + "\">", {tools::tag::call_open}, true);
+  EXPECT_EQ(m.nonce, a);
 }
 
 TEST(tool_prompt, without_a_nonce_nothing_is_bound) {
