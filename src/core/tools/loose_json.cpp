@@ -14,6 +14,13 @@ bool is_word_char(char c) {
          c == '$' || c == '-' || c == '.';
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 void append_utf8(std::string& out, unsigned code) {
   if (code < 0x80) {
     out += static_cast<char>(code);
@@ -158,16 +165,9 @@ class loose_reader {
     if (i_ + 4 > s_.size()) return std::nullopt;
     unsigned code = 0;
     for (std::size_t k = 0; k < 4; ++k) {
-      const char c = s_[i_ + k];
-      code <<= 4;
-      if (c >= '0' && c <= '9')
-        code |= unsigned(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        code |= unsigned(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        code |= unsigned(c - 'A' + 10);
-      else
-        return std::nullopt;
+      const int digit = hex_digit(s_[i_ + k]);
+      if (digit < 0) return std::nullopt;
+      code = code << 4 | unsigned(digit);
     }
     i_ += 4;
     return code;

@@ -172,8 +172,8 @@ void coerce_value(value& v, const object* schema, int depth) {
 
 std::string first_string(const object& o, const std::array<std::string_view, 5>& keys) {
   for (std::string_view key : keys) {
-    if (const value* v = o.if_contains(key); v && v->is_string())
-      return std::string(v->as_string());
+    const value* v = o.if_contains(key);
+    if (v && v->is_string()) return std::string(v->as_string());
   }
   return {};
 }

@@ -1,7 +1,9 @@
 // The answer's text in, tool calls out. The model is told to call tools in markup (the prompt's
 // contract, tool_prompt.hpp); this parser reads the answer as it grows, passes through at once
 // every piece of text that cannot begin a call, and turns calls into answer events: a call's
-// start as soon as its tool is known, its arguments as they arrive, its end.
+// start as soon as its tool is known and its arguments begin (the first `<arg_key>`, or its
+// closing tag: seeing that much is what tells a call from markup that merely names a tool),
+// its arguments as they arrive, its end.
 //
 // What it understands, besides the contract (which is GLM's own trained syntax plus a nonce):
 //   - GLM's trained syntax without the nonce: `<tool_call>NAME` newline, then pairs

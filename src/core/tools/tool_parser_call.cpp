@@ -111,10 +111,11 @@ void tool_call_parser::emit_whole_call(std::size_t tool, std::string_view argume
 
 bool tool_call_parser::step_call_name(bool at_end, std::vector<answer_event>& out) {
   if (!call_.written_name.empty()) {  // <tool_call name="…">
-    if (!accept_name(call_.written_name))
-      reject_call(out);
-    else
+    if (accept_name(call_.written_name)) {
       state_ = state::call_body;
+    } else {
+      reject_call(out);
+    }
     return true;
   }
   const std::size_t i = pending_.find_first_not_of(spaces);
@@ -148,10 +149,11 @@ bool tool_call_parser::step_call_name(bool at_end, std::vector<answer_event>& ou
   const std::string name = pending_.substr(i, end - i);
   held_ += pending_.substr(0, end);
   pending_.erase(0, end);
-  if (!accept_name(name))
-    reject_call(out);
-  else
+  if (accept_name(name)) {
     state_ = state::call_body;
+  } else {
+    reject_call(out);
+  }
   return true;
 }
 
@@ -195,10 +197,11 @@ bool tool_call_parser::step_call_body(bool at_end, std::vector<answer_event>& ou
   }
   // Text that is no part of a call: before anything was read the markup was no call; after, the
   // call ended without its closing tag.
-  if (!call_.started)
-    reject_call(out);
-  else
+  if (call_.started) {
     end_call(out);
+  } else {
+    reject_call(out);
+  }
   return true;
 }
 

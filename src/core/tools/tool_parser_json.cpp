@@ -35,12 +35,8 @@ bool tool_call_parser::step_json_body(bool at_end, std::vector<answer_event>& ou
   for (std::size_t i = call_.scanned; i < pending_.size(); ++i) {
     const char c = pending_[i];
     if (call_.in_string) {
-      if (call_.escaped)
-        call_.escaped = false;
-      else if (c == '\\')
-        call_.escaped = true;
-      else if (c == '"')
-        call_.in_string = false;
+      call_.in_string = call_.escaped || c != '"';
+      call_.escaped = !call_.escaped && c == '\\';
       continue;
     }
     if (c == '"') call_.in_string = true;

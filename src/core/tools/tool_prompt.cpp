@@ -100,8 +100,8 @@ std::string example_arguments_of(const tool_definition& t) {
   std::vector<std::string> names;
   if (const auto* req = o->if_contains("required"); req && req->is_array()) {
     for (const auto& n : req->as_array()) {
-      if (n.is_string() && props->as_object().contains(n.as_string()))
-        names.emplace_back(n.as_string());
+      const bool known = n.is_string() && props->as_object().contains(n.as_string());
+      if (known) names.emplace_back(n.as_string());
     }
   }
   for (const auto& p : props->as_object()) {
