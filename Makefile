@@ -6,7 +6,7 @@ FUZZ_RUNS  ?= 10000000
 JOBS       ?= $(shell nproc)
 
 .PHONY: all deps build run demo test test-asan fuzz fuzz-smoke test-worker wasm test-container bench \
-        bench-smoke soak soak-smoke tidy clean
+        bench-smoke soak soak-smoke tidy tool-eval clean
 
 all: build
 
@@ -72,6 +72,12 @@ bench-smoke: build
 	scripts/install-deps.sh --bench
 	$(BUILD)/bench/core_bench --benchmark_min_time=0.01
 	bench/load.sh --tiny
+
+# The tool-call parser's score on its corpus (test/tool-corpus/): a verdict per entry and the
+# share parsed exactly right, streamed and whole.
+tool-eval: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target tool_eval
+	$(BUILD)/bench/tool_eval
 
 # A bounded soak: the release proxy against the fake Z.AI with random upstream faults; fails on
 # an unexpected outcome, upstream work left open, or memory growth (test/soak/soak.mjs).

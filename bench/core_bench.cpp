@@ -126,7 +126,7 @@ void BM_build_completion_request(benchmark::State& state) {
                         "5c1d9a0e-7b3f-4e2a-9d1c-2f6b8e4a7c90",
                         "74b09689-059a-4708-8f0e-865bed23d5e0"};
   for (auto _ : state) {
-    const std::string prompt = flatten_conversation(request.messages);
+    const std::string prompt = upstream_prompt(request, {});
     benchmark::DoNotOptimize(build_completion_request(
         {request, model, cfg, token, ids, 1782413241147, "prod-fe-1.1.98", std::nullopt,
          native::hmac_sha256, prompt}));

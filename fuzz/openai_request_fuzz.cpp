@@ -6,7 +6,8 @@
 //   - an accepted request has at least one message;
 //   - for a known model, building the upstream request from fixed, clean token/ids/version never
 //     fails: nothing a client sends may end up in a header, and every header is header-safe;
-//   - the upstream body is valid JSON carrying the signed text as `signature_prompt`, and the
+//   - the upstream body is valid JSON carrying the signed text (the flattened conversation, or
+//     the tool prompt while tools are offered) as `signature_prompt`, and the
 //     target's query string is form-encoded (no spaces or control characters).
 #include <cstddef>
 #include <cstdint>
@@ -61,8 +62,9 @@ void check_upstream_request(const upstream_request& r, const chat_request& reque
   const boost::json::object& o = body.as_object();
   require(o.at("signature_prompt").as_string() == r.signature_prompt,
           "the body carries the signed text", r.signature_prompt);
-  require(r.signature_prompt == flatten_conversation(request.messages),
-          "the signed text is the flattened conversation", r.signature_prompt);
+  require(r.signature_prompt == upstream_prompt(request, {}),
+          "the signed text is the conversation (with the tool prompt when tools are offered)",
+          r.signature_prompt);
 }
 
 }  // namespace
@@ -92,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require_json(error_body(model.error()), "the error body is valid JSON");
     return 0;
   }
-  const std::string prompt = flatten_conversation(request.messages);
+  const std::string prompt = upstream_prompt(request, {});
   const result<upstream_request> upstream = build_completion_request(
       {request, *model, cfg, fixed_token(), fixed_ids(), instant_from(body), "prod-fe-1.1.98",
        std::nullopt, native::hmac_sha256, prompt});

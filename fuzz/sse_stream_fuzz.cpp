@@ -51,16 +51,8 @@ run_result translate(std::string_view body, std::string_view piece_lengths,
                      translator_limits limits) {
   stream_translator translator(limits);
   run_result r;
-  std::size_t next_length = 0;
-  while (!body.empty()) {
-    std::size_t n = body.size();
-    if (!piece_lengths.empty()) {
-      n = static_cast<std::uint8_t>(piece_lengths[next_length++ % piece_lengths.size()]) + 1u;
-      if (n > body.size()) n = body.size();
-    }
-    translator.feed(body.substr(0, n), r.outputs);
-    body.remove_prefix(n);
-  }
+  feed_in_pieces(body, piece_lengths,
+                 [&](std::string_view piece) { translator.feed(piece, r.outputs); });
   translator.finish(r.outputs);
   require(translator.ended(), "finish() ends the stream");
   r.final_reasoning = translator.final_reasoning();
@@ -203,13 +195,11 @@ void write_stream(const run_result& r, bool think_tags, bool include_usage) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace zai;
   using namespace zai::fuzz;
-  if (size < 2) return 0;
-  const std::string_view input = as_text(data, size);
-  const std::uint8_t options = data[0];
-  const std::size_t count = data[1] & 0x0F;
-  if (size < 2 + count) return 0;
-  const std::string_view piece_lengths = input.substr(2, count);
-  const std::string_view body = input.substr(2 + count);
+  const std::optional<cut_input> input = read_cut_input(data, size);
+  if (!input) return 0;
+  const std::uint8_t options = input->options;
+  const std::string_view piece_lengths = input->piece_lengths;
+  const std::string_view body = input->body;
   const translator_limits limits = limits_for(options & 3);
 
   const run_result whole = translate(body, {}, limits);

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=${FUZZ_BUILD:-build/fuzz}
-targets=${FUZZ_TARGETS:-sse_stream openai_request openai_responses config jwt}
+targets=${FUZZ_TARGETS:-sse_stream openai_request openai_responses config jwt tool_parser}
 limits=(-runs="${FUZZ_RUNS:-10000000}")
 [ "${1:-}" = "--smoke" ] && limits=(-runs=200000 -max_total_time=15)
 

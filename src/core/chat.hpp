@@ -90,8 +90,6 @@ struct chat_request {
   // An answer format the client asked for (Responses text.format json_schema): a JSON Schema as
   // text, put to the model as an instruction. Empty: none. Not enforced.
   std::string answer_schema;
-  // Until the tool machinery reads `tools`: the OpenAI parser notes that some were offered.
-  bool has_tools = false;
   responses_state responses;
 };
 

@@ -17,6 +17,7 @@ class id_generator {
   std::string uuid();           // RFC 4122 version 4, lower-case 8-4-4-4-12
   // `prefix` and 32 hex digits: "chatcmpl-…", "msg_…", "call_…", as each client surface names them.
   std::string prefixed(std::string_view prefix);
+  std::uint64_t bits() { return random_(); }
 
  private:
   std::mt19937_64 random_;

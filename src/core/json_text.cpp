@@ -5,8 +5,13 @@
 namespace zai {
 
 void append_json_string(std::string& out, std::string_view text) {
-  constexpr std::string_view hex = "0123456789abcdef";
   out += '"';
+  append_json_escaped(out, text);
+  out += '"';
+}
+
+void append_json_escaped(std::string& out, std::string_view text) {
+  constexpr std::string_view hex = "0123456789abcdef";
   std::size_t run = 0;  // start of the pending run of bytes that need no escaping
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -28,7 +33,6 @@ void append_json_string(std::string& out, std::string_view text) {
     }
   }
   out.append(text.substr(run));
-  out += '"';
 }
 
 void append_json_uint(std::string& out, std::uint64_t value) {

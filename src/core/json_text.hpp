@@ -12,6 +12,9 @@ namespace zai {
 // Appends `text` as a quoted JSON string. Control characters are escaped; valid and invalid
 // UTF-8 bytes are copied as they are (the upstream's text is passed through untouched).
 void append_json_string(std::string& out, std::string_view text);
+// The same without the quotes: for a string whose text is written in pieces (streamed tool-call
+// arguments).
+void append_json_escaped(std::string& out, std::string_view text);
 
 void append_json_uint(std::string& out, std::uint64_t value);
 

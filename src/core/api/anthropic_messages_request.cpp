@@ -212,7 +212,6 @@ class request_reader {
         out_.tools.push_back(std::move(t));
       }
     }
-    out_.has_tools = !out_.tools.empty();
   }
 
   chat_request out_;

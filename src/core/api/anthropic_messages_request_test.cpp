@@ -48,7 +48,7 @@ TEST(anthropic_request, a_minimal_body_gives_one_user_message_and_anthropic_defa
   EXPECT_FALSE(r.stream);
   EXPECT_EQ(r.tool_choice, tool_choice_mode::automatic);
   EXPECT_TRUE(r.parallel_tool_calls);
-  EXPECT_FALSE(r.has_tools);
+  EXPECT_TRUE(r.tools.empty());
 }
 
 TEST(anthropic_request, system_is_a_string_or_text_blocks_without_the_billing_header) {

@@ -37,7 +37,7 @@ TEST(anthropic_tools, client_tools_are_kept_server_tools_ignored_deferred_held_b
   const auto r = offer(read_and_search);
   ASSERT_TRUE(r.has_value()) << r.error().message;
   EXPECT_EQ(tool_names(*r), (std::vector<std::string>{"Read", "Lint"}));
-  EXPECT_TRUE(r->has_tools);
+  EXPECT_FALSE(r->tools.empty());
   EXPECT_EQ(r->tools[0].description, "Reads a file.");
   EXPECT_EQ(r->tools[0].parameters,
             R"({"type":"object","properties":{"file_path":{"type":"string"}},)"
@@ -50,7 +50,7 @@ TEST(anthropic_tools, only_server_tools_means_no_tools) {
   const auto r = offer(R"([{"type":"web_search_20250305","name":"web_search"}])");
   ASSERT_TRUE(r.has_value());
   EXPECT_TRUE(r->tools.empty());
-  EXPECT_FALSE(r->has_tools);
+  EXPECT_TRUE(r->tools.empty());
 }
 
 TEST(anthropic_tools, a_deferred_tool_is_shown_once_a_tool_reference_loads_it) {

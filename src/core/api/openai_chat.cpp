@@ -18,8 +18,12 @@ class openai_chat_encoder final : public answer_encoder {
     switch (e.what) {
       case kind::reasoning: writer_.reasoning(e.text, out); break;
       case kind::content: writer_.content(e.text, out); break;
-      case kind::tool_call_start: writer_.tool_call_start(e.index, e.id, e.name, out); break;
-      case kind::tool_call_arguments: writer_.tool_call_arguments(e.index, e.text, out); break;
+      case kind::tool_call_start:
+        writer_.tool_call_start(e.index, e.id, e.name, e.tool, out);
+        break;
+      case kind::tool_call_arguments:
+        writer_.tool_call_arguments(e.index, e.text, e.tool, out);
+        break;
       case kind::tool_call_end: break;
       case kind::finished:
         writer_.finish(e.finish, out);

@@ -5,12 +5,16 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "core/api/json_fields.hpp"
+#include "core/api/openai_chat_tools.hpp"
+
 namespace zai {
 namespace {
 
 using boost::json::array;
 using boost::json::object;
 using boost::json::value;
+using namespace fields;
 
 // Names as the API spells them; the first match of a role is its canonical name.
 constexpr std::array<std::pair<std::string_view, message_role>, 6> roles{{
@@ -21,71 +25,6 @@ constexpr std::array<std::pair<std::string_view, message_role>, 6> roles{{
     {"tool", message_role::tool},
     {"function", message_role::tool},  // deprecated spelling of a tool result
 }};
-
-// Error texts follow OpenAI's own wording so clients that show them read familiar messages.
-std::string_view kind_name(const value& v) {
-  switch (v.kind()) {
-    case boost::json::kind::null:
-      return "null";
-    case boost::json::kind::bool_:
-      return "a boolean";
-    case boost::json::kind::int64:
-    case boost::json::kind::uint64:
-      return "an integer";
-    case boost::json::kind::double_:
-      return "a decimal";
-    case boost::json::kind::string:
-      return "a string";
-    case boost::json::kind::array:
-      return "an array";
-    case boost::json::kind::object:
-      return "an object";
-  }
-  return "a value";
-}
-
-api_error invalid_type(const std::string& param, std::string_view expected, const value& got) {
-  return make_error(errc::invalid_request,
-                    "Invalid type for '" + param + "': expected " + std::string(expected) +
-                        ", but got " + std::string(kind_name(got)) + " instead.",
-                    param);
-}
-
-api_error invalid_value(const std::string& param, std::string_view why) {
-  return make_error(errc::invalid_request, "Invalid '" + param + "': " + std::string(why), param);
-}
-
-api_error missing(const std::string& param) {
-  return make_error(errc::invalid_request, "Missing required parameter: '" + param + "'.", param);
-}
-
-// An optional member: nullptr when absent or JSON null (OpenAI treats both as "not given").
-const value* optional_field(const object& o, std::string_view key) {
-  const value* v = o.if_contains(key);
-  return v != nullptr && !v->is_null() ? v : nullptr;
-}
-
-using maybe_error = std::optional<api_error>;
-
-maybe_error read_string(const object& o, std::string_view key, const std::string& param,
-                        std::string& out) {
-  const value* v = optional_field(o, key);
-  if (v == nullptr) return std::nullopt;
-  const boost::json::string* s = v->if_string();
-  if (s == nullptr) return invalid_type(param, "a string", *v);
-  out = std::string(*s);
-  return std::nullopt;
-}
-
-maybe_error read_bool(const object& o, std::string_view key, const std::string& param,
-                      std::optional<bool>& out) {
-  const value* v = optional_field(o, key);
-  if (v == nullptr) return std::nullopt;
-  const bool* b = v->if_bool();
-  if (b == nullptr) return invalid_type(param, "a boolean", *v);
-  out = *b;
-  return std::nullopt;
-}
 
 maybe_error read_decimal(const object& o, std::string_view key, double min, double max,
                          std::optional<double>& out) {
@@ -191,32 +130,6 @@ maybe_error read_content(const object& m, const std::string& at, chat_message& o
   return std::nullopt;
 }
 
-maybe_error read_tool_calls(const object& m, const std::string& at, chat_message& out) {
-  const value* v = optional_field(m, "tool_calls");
-  if (v == nullptr) return std::nullopt;
-  const std::string param = at + ".tool_calls";
-  const array* calls = v->if_array();
-  if (calls == nullptr) return invalid_type(param, "an array", *v);
-  for (std::size_t k = 0; k < calls->size(); ++k) {
-    const std::string call_at = param + "[" + std::to_string(k) + "]";
-    const object* call = (*calls)[k].if_object();
-    if (call == nullptr) return invalid_type(call_at, "an object", (*calls)[k]);
-    tool_call tc;
-    if (maybe_error e = read_string(*call, "id", call_at + ".id", tc.id)) return e;
-    const value* fn = optional_field(*call, "function");
-    if (fn == nullptr) return missing(call_at + ".function");
-    const object* f = fn->if_object();
-    if (f == nullptr) return invalid_type(call_at + ".function", "an object", *fn);
-    if (maybe_error e = read_string(*f, "name", call_at + ".function.name", tc.name)) return e;
-    if (maybe_error e =
-            read_string(*f, "arguments", call_at + ".function.arguments", tc.arguments)) {
-      return e;
-    }
-    out.tool_calls.push_back(std::move(tc));
-  }
-  return std::nullopt;
-}
-
 maybe_error read_message(const value& v, std::size_t i, chat_message& out) {
   const std::string at = "messages[" + std::to_string(i) + "]";
   const object* m = v.if_object();
@@ -225,7 +138,7 @@ maybe_error read_message(const value& v, std::size_t i, chat_message& out) {
   if (maybe_error e = read_content(*m, at, out)) return e;
   if (maybe_error e = read_string(*m, "name", at + ".name", out.name)) return e;
   if (out.role == message_role::assistant) {
-    if (maybe_error e = read_tool_calls(*m, at, out)) return e;
+    if (maybe_error e = read_openai_tool_calls(*m, at, out)) return e;
   }
   if (out.role == message_role::tool) {
     if (maybe_error e = read_string(*m, "tool_call_id", at + ".tool_call_id", out.tool_call_id)) {
@@ -371,12 +284,8 @@ maybe_error read_request(const object& body, chat_request& out) {
   if (maybe_error e = read_string(body, "user", "user", out.user)) return e;
   if (maybe_error e = read_thinking(body, out)) return e;
 
-  if (const value* tools = optional_field(body, "tools")) {
-    const array* list = tools->if_array();
-    if (list == nullptr) return invalid_type("tools", "an array", *tools);
-    out.has_tools = !list->empty();
-  }
-  return std::nullopt;
+  if (maybe_error e = read_openai_tools(body, out)) return e;
+  return bind_tool_results(out);
 }
 
 }  // namespace

@@ -36,7 +36,8 @@ TEST(openai_request, parses_the_minimal_request) {
   EXPECT_FALSE(r.include_usage);
   EXPECT_FALSE(r.temperature || r.top_p || r.max_tokens || r.enable_thinking);
   EXPECT_TRUE(r.stop.empty());
-  EXPECT_FALSE(r.has_tools);
+  EXPECT_TRUE(r.tools.empty());
+  EXPECT_EQ(r.tool_choice, tool_choice_mode::automatic);
 }
 
 TEST(openai_request, reads_every_supported_field) {
@@ -73,7 +74,9 @@ TEST(openai_request, reads_every_supported_field) {
   EXPECT_EQ(r.max_tokens, 200);  // max_completion_tokens wins
   EXPECT_EQ(r.stop, (std::vector<std::string>{"\n\n", "END"}));
   EXPECT_EQ(r.user, "u-1");
-  EXPECT_TRUE(r.has_tools);
+  ASSERT_EQ(r.tools.size(), 1u);
+  EXPECT_EQ(r.tools[0].name, "lookup");
+  EXPECT_EQ(r.messages[4].tool_name, "lookup");
 }
 
 TEST(openai_request, nulls_mean_not_given) {
@@ -214,10 +217,12 @@ TEST(openai_request, legacy_function_role_is_a_tool_result) {
 TEST(openai_request, role_names_round_trip) {
   for (message_role role : {message_role::system, message_role::developer, message_role::user,
                             message_role::assistant, message_role::tool}) {
+    // A tool result must answer an earlier call, so one is made first.
     const std::string body =
-        body_with(R"([{"role":"user","content":"x"},{"role":")" + std::string(role_name(role)) +
-                  R"(","content":"y","tool_call_id":"t"}])");
-    EXPECT_EQ(must_parse(body).messages[1].role, role) << role_name(role);
+        body_with(R"([{"role":"user","content":"x"},{"role":"assistant","tool_calls":[{"id":"t",)"
+                  R"("function":{"name":"f","arguments":"{}"}}]},{"role":")" +
+                  std::string(role_name(role)) + R"(","content":"y","tool_call_id":"t"}])");
+    EXPECT_EQ(must_parse(body).messages[2].role, role) << role_name(role);
   }
 }
 

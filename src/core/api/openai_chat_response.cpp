@@ -87,27 +87,49 @@ void chunk_writer::leave_reasoning(std::string& out) {
   section_ = section::content;
 }
 
+namespace {
+
+// `"function":{"name":…,"arguments":` or `"custom":{"name":…,"input":`, as the call's kind says.
+void append_call_body(std::string& out, tool_kind kind, std::string_view name) {
+  out += kind == tool_kind::custom ? "\"custom\":{" : "\"function\":{";
+  if (!name.empty()) {
+    out += "\"name\":";
+    append_json_string(out, name);
+    out += ',';
+  }
+  out += kind == tool_kind::custom ? "\"input\":" : "\"arguments\":";
+}
+
+std::string_view call_type(tool_kind kind) {
+  return kind == tool_kind::custom ? "\"custom\"" : "\"function\"";
+}
+
+}  // namespace
+
 void chunk_writer::tool_call_start(std::size_t index, std::string_view id, std::string_view name,
-                                   std::string& out) {
+                                   tool_kind kind, std::string& out) {
   leave_reasoning(out);
   open(out);
   out += "\"tool_calls\":[{\"index\":";
   append_json_uint(out, index);
   out += ",\"id\":";
   append_json_string(out, id);
-  out += ",\"type\":\"function\",\"function\":{\"name\":";
-  append_json_string(out, name);
-  out += ",\"arguments\":\"\"}}]";
+  out += ",\"type\":";
+  out += call_type(kind);
+  out += ',';
+  append_call_body(out, kind, name);
+  out += "\"\"}}]";
   close(out);
 }
 
 void chunk_writer::tool_call_arguments(std::size_t index, std::string_view fragment,
-                                       std::string& out) {
+                                       tool_kind kind, std::string& out) {
   if (fragment.empty()) return;
   open(out);
   out += "\"tool_calls\":[{\"index\":";
   append_json_uint(out, index);
-  out += ",\"function\":{\"arguments\":";
+  out += ',';
+  append_call_body(out, kind, "");
   append_json_string(out, fragment);
   out += "}}]";
   close(out);
@@ -183,9 +205,10 @@ std::string completion_body(const completion_meta& meta, const answer& a, bool t
       if (i > 0) out += ',';
       out += "{\"id\":";
       append_json_string(out, call.id);
-      out += ",\"type\":\"function\",\"function\":{\"name\":";
-      append_json_string(out, call.name);
-      out += ",\"arguments\":";
+      out += ",\"type\":";
+      out += call_type(call.kind);
+      out += ',';
+      append_call_body(out, call.kind, call.name);
       append_json_string(out, call.arguments);
       out += "}}";
     }

@@ -21,10 +21,11 @@ class chunk_writer {
   void reasoning(std::string_view text, std::string& out);
   void content(std::string_view text, std::string& out);
   // A tool call's first delta (index, id, type, function.name, arguments "") and its argument
-  // fragments, as OpenAI streams them.
+  // fragments, as OpenAI streams them. A custom tool's call is `custom` with an `input` string.
   void tool_call_start(std::size_t index, std::string_view id, std::string_view name,
-                       std::string& out);
-  void tool_call_arguments(std::size_t index, std::string_view fragment, std::string& out);
+                       tool_kind kind, std::string& out);
+  void tool_call_arguments(std::size_t index, std::string_view fragment, tool_kind kind,
+                           std::string& out);
   void finish(finish_reason reason, std::string& out);
   void usage(const token_usage& usage, std::string& out);  // a no-op unless include_usage
   void done(std::string& out);

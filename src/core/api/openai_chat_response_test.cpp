@@ -166,9 +166,9 @@ TEST(chunk_writer, tool_calls_stream_as_openai_deltas) {
   chunk_writer w(meta(), false, false);
   std::string out;
   w.content("Let me look.", out);
-  w.tool_call_start(0, "call_9", "read_file", out);
-  w.tool_call_arguments(0, R"({"path":)", out);
-  w.tool_call_arguments(0, R"("a.txt"})", out);
+  w.tool_call_start(0, "call_9", "read_file", tool_kind::function, out);
+  w.tool_call_arguments(0, R"({"path":)", tool_kind::function, out);
+  w.tool_call_arguments(0, R"("a.txt"})", tool_kind::function, out);
   w.finish(finish_reason::tool_calls, out);
   const auto ev = events(out);
   ASSERT_EQ(ev.size(), 5u);

@@ -57,7 +57,6 @@ maybe_error read_tools(const object& body, chat_request& out) {
     }
     out.tools.push_back(std::move(tool));
   }
-  out.has_tools = !out.tools.empty();
   return std::nullopt;
 }
 
@@ -85,7 +84,6 @@ maybe_error read_allowed_tools(const object& choice, chat_request& out) {
       return name != nullptr && name->is_string() && name->get_string() == t.name;
     });
   });
-  out.has_tools = !out.tools.empty();
   return std::nullopt;
 }
 

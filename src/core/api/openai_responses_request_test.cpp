@@ -51,7 +51,7 @@ TEST(responses_request, a_string_input_is_one_user_message) {
   EXPECT_EQ(r.messages[0].text, "Hello!");
   EXPECT_FALSE(r.stream || r.temperature || r.top_p || r.max_tokens || r.enable_thinking);
   EXPECT_TRUE(r.tools.empty());
-  EXPECT_FALSE(r.has_tools);
+  EXPECT_TRUE(r.tools.empty());
   EXPECT_EQ(r.tool_choice, tool_choice_mode::automatic);
   EXPECT_TRUE(r.parallel_tool_calls);
   EXPECT_FALSE(r.responses.instructions_first);
@@ -201,7 +201,7 @@ TEST(responses_request, reads_function_and_custom_tools_and_ignores_every_other_
       {"type":"mcp","server_label":"x"},{"type":"tool_search"},{"type":"file_search"},
       {"type":"something_new"}])"));
   ASSERT_EQ(r.tools.size(), 4u);
-  EXPECT_TRUE(r.has_tools);
+  EXPECT_FALSE(r.tools.empty());
   EXPECT_EQ(r.tools[0].name, "read");
   EXPECT_EQ(r.tools[0].description, "Reads");
   EXPECT_EQ(r.tools[0].parameters, R"({"type":"object"})");

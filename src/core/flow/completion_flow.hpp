@@ -7,7 +7,9 @@
 // the Worker from JavaScript through the wasm ABI (src/wasm/abi.cpp, worker/src/worker.js).
 //
 // The answer goes out in the client surface's wire format (api/surface.hpp): the flow turns the
-// translator's output into neutral answer events and the surface's encoder writes them.
+// translator's output into neutral answer events and the surface's encoder writes them. When the
+// client offers tools, they are described in the prompt (tools/tool_prompt.hpp) and the answer
+// text goes through the tool parser (tools/tool_parser.hpp), which turns calls back into events.
 // Between actions the flow holds no buffers beyond the translator's message text.
 #pragma once
 
@@ -25,6 +27,7 @@
 #include "core/flow/upstream_verdict.hpp"
 #include "core/models.hpp"
 #include "core/stream/stream_translator.hpp"
+#include "core/tools/tool_parser.hpp"
 
 namespace zai {
 
@@ -115,7 +118,12 @@ class completion_flow {
   action end(instant now);
   void start_encoder(std::string& out);
   void encode_outputs();
+  void deliver(answer_event& e);
   void encode(const answer_event& e);
+  void finish_answer(finish_reason reason);
+  bool holding() const;
+  action retry_for_call(instant now);
+  answer collected(finish_reason reason);
   void report(upstream_verdict* verdict, instant now);
   void release(lease_outcome outcome, std::optional<int> retry_after_seconds, instant now);
   api_error client_error(const upstream_error& e) const;
@@ -126,7 +134,15 @@ class completion_flow {
   chat_request request_;
   resolved_model model_;
   std::string origin_;
-  std::string prompt_;  // the one upstream user turn, folded once
+  std::string prompt_;  // the one upstream user turn, folded once per attempt kind
+  std::string nonce_;   // binds the prompt's tool calls to this request
+  std::optional<tool_call_parser> parser_;  // when the client offers tools
+  std::vector<answer_event> parsed_;        // the parser's events, handed on at once
+  // tool_choice required or named: the events held until the first call shows, so that an
+  // answer without one can be retried once, invisibly, with a prompt that says so.
+  std::vector<answer_event> held_;
+  bool nudged_ = false;       // that retry happened
+  bool missed_call_ = false;  // this attempt ended without the required call
   completion_meta meta_;
   std::uint64_t serial_;  // this request, for the breaker's count of different requests
   attempt_budget budget_;

@@ -143,7 +143,7 @@ plain_response gateway::count_tokens(const front_request& request, std::string_v
   if (!parsed) return error_answer(parsed.error(), request.origin, cfg_, &api);
   auto model = resolve_model(cfg_.models, parsed->model);
   if (!model) return error_answer(model.error(), request.origin, cfg_, &api);
-  const std::string prompt = fold_prompt(*parsed);
+  const std::string prompt = upstream_prompt(*parsed, {});
   return json_answer(200, count_tokens_body(estimate_usage(prompt.size(), 0).prompt_tokens),
                      request.origin, cfg_);
 }

@@ -100,6 +100,7 @@ class gateway {
 
   std::string random_uuid() { return ids_.uuid(); }
   std::string random_id(std::string_view prefix) { return ids_.prefixed(prefix); }
+  std::uint64_t random_bits() { return ids_.bits(); }
   std::uint64_t next_serial() { return ++serial_; }
 
  private:

@@ -160,6 +160,9 @@ std::string build_body(const completion_inputs& in, const utc_time_fields& when,
     params["stop"] = std::move(stop);
   }
 
+  // The upstream's own search would answer in the tools' place, and its results would crowd the
+  // one turn that carries the tool contract.
+  const bool web_search = in.model.web_search && !tools_in_prompt(req);
   json::object body;
   body["stream"] = true;
   body["model"] = in.model.upstream_id;
@@ -169,8 +172,8 @@ std::string build_body(const completion_inputs& in, const utc_time_fields& when,
   body["extra"] = json::object{};
   body["features"] = json::object{
       {"image_generation", false},
-      {"web_search", in.model.web_search},
-      {"auto_web_search", in.model.web_search},
+      {"web_search", web_search},
+      {"auto_web_search", web_search},
       {"preview_mode", true},
       {"flags", json::array{}},
       {"vlm_tools_enable", false},
@@ -220,8 +223,13 @@ std::string flatten_conversation(std::span<const chat_message> messages) {
   return std::string(trim(out));
 }
 
-std::string fold_prompt(const chat_request& request) {
-  return flatten_conversation(request.messages);
+std::string upstream_prompt(const chat_request& request, const tool_prompt_options& tools) {
+  if (tools_in_prompt(request)) return build_tool_prompt(request, tools);
+  std::string prompt = flatten_conversation(request.messages);
+  if (!request.answer_schema.empty()) {
+    prompt.append("\n\n").append(answer_schema_instruction(request.answer_schema));
+  }
+  return prompt;
 }
 
 result<upstream_request> build_completion_request(const completion_inputs& in) {

@@ -1,7 +1,8 @@
 // The Z.AI side of the request path: everything the proxy sends upstream, built as plain data so
 // the exact bytes can be tested without a socket. The completion request follows the reference
 // (§2 signing, §3.2 query string, §3.3 headers, §3.4 body): the conversation is flattened into
-// one user message, that text is signed and sent as `signature_prompt`, and every browser
+// one user message (with the tool contract folded in while tools are offered), that text is
+// signed and sent as `signature_prompt`, and every browser
 // fingerprint field is derived from the configured base URL. Also the guest-token request and
 // its response (§1), and the front-end version scraped from the front page (§6).
 // Time, ids and the HMAC come in from the caller; nothing here reads a clock or a random source.
@@ -20,6 +21,7 @@
 #include "core/zai/guest_token.hpp"
 #include "core/models.hpp"
 #include "core/api/openai_chat_request.hpp"
+#include "core/tools/tool_prompt.hpp"
 #include "core/zai/signature.hpp"
 
 namespace zai {
@@ -52,9 +54,9 @@ struct completion_inputs {
   std::string_view fe_version;              // X-FE-Version (scraped or configured)
   std::optional<std::string_view> captcha;  // captcha_verify_param; sent only when non-empty
   hmac_sha256_fn hmac = nullptr;
-  // The one user turn the conversation was folded into (flatten_conversation); it is sent and
-  // signed as it is.
-  std::string_view prompt;
+  // The one user turn the request was folded into (upstream_prompt); it is sent and signed as
+  // it is.
+  std::string_view prompt{};
 };
 
 // The one text sent (and signed) for a conversation. A lone user turn is passed through as it
@@ -64,8 +66,12 @@ struct completion_inputs {
 // text is trimmed once.
 std::string flatten_conversation(std::span<const chat_message> messages);
 
-// The one user turn a request is sent upstream as (Z.AI takes a single user message).
-std::string fold_prompt(const chat_request& request);
+// The one text sent (and signed) for a request. While tools are in the prompt
+// (tools_in_prompt), the tool prompt (tool_prompt.hpp); otherwise the flattened conversation,
+// followed by the answer_schema instruction when the request has a schema. `tools` carries, while
+// tools are in the prompt, this request's nonce (the tool parser must get the same) and, on the
+// retry after an answer without a required call, that answer.
+std::string upstream_prompt(const chat_request& request, const tool_prompt_options& tools);
 
 // The signed POST /api/v2/chat/completions. Fails with errc::internal if a value bound for a
 // header (token, ids, version) contains a control character: that must never reach the wire.

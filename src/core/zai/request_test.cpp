@@ -78,7 +78,7 @@ struct worked_example {
   result<upstream_request> build() const {
     std::optional<std::string_view> captcha_view;
     if (captcha) captcha_view = *captcha;
-    const std::string prompt = flatten_conversation(request.messages);
+    const std::string prompt = upstream_prompt(request, {});
     return build_completion_request({request, model, cfg, token, ids, now_ms, fe_version,
                                      captcha_view, native::hmac_sha256, prompt});
   }
@@ -197,6 +197,50 @@ TEST(zai_request, web_search_model_switches_both_search_features) {
   const boost::json::object features = body_of(ex.must_build()).at("features").as_object();
   EXPECT_TRUE(features.at("web_search").as_bool());
   EXPECT_TRUE(features.at("auto_web_search").as_bool());
+}
+
+// A request offering one tool, as the OpenAI parser leaves it.
+void offer_a_tool(chat_request& r) {
+  tool_definition t;
+  t.name = "get_weather";
+  t.parameters = R"({"type":"object","properties":{"city":{"type":"string"}}})";
+  r.tools = {t};
+}
+
+TEST(zai_request, web_search_stays_off_while_tools_are_in_the_prompt) {
+  worked_example ex;
+  ex.model.web_search = true;
+  offer_a_tool(ex.request);
+  boost::json::object features = body_of(ex.must_build()).at("features").as_object();
+  EXPECT_FALSE(features.at("web_search").as_bool());
+  EXPECT_FALSE(features.at("auto_web_search").as_bool());
+  ex.request.tool_choice = tool_choice_mode::none;  // the tools are not shown: search is back
+  features = body_of(ex.must_build()).at("features").as_object();
+  EXPECT_TRUE(features.at("web_search").as_bool());
+}
+
+TEST(zai_request, the_tool_prompt_is_what_is_signed_and_sent) {
+  worked_example ex;
+  offer_a_tool(ex.request);
+  tool_prompt_options tools;
+  tools.nonce = "n7Kq2xZ4";
+  const std::string prompt = upstream_prompt(ex.request, tools);
+  const result<upstream_request> r = build_completion_request(
+      {ex.request, ex.model, ex.cfg, ex.token, ex.ids, ex.now_ms, ex.fe_version, std::nullopt,
+       native::hmac_sha256, prompt});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->signature_prompt, build_tool_prompt(ex.request, tools));
+  EXPECT_NE(r->signature_prompt.find("<tool_call nonce=\"n7Kq2xZ4\">get_weather"),
+            std::string::npos);
+  const boost::json::object body = body_of(*r);
+  EXPECT_EQ(body.at("signature_prompt").as_string(), r->signature_prompt);
+  EXPECT_EQ(body.at("messages").as_array()[0].as_object().at("content").as_string(),
+            r->signature_prompt);
+  // The signature covers that text, not the plain conversation.
+  const signature_parts expected = sign_request(
+      {ex.ids.request_id, ex.now_ms, ex.token.user_id, r->signature_prompt},
+      ex.cfg.zai_signing_secret, native::hmac_sha256);
+  EXPECT_EQ(header(*r, "X-Signature"), expected.signature);
 }
 
 TEST(zai_request, generation_params_are_sent_only_when_given) {
