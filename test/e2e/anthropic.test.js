@@ -162,6 +162,8 @@ describe('messages.create', () => {
 
   test('tool history: a tool_result\'s text reaches the prompt; a picture in it becomes a note', async () => {
     // History from a session that used tools (what Claude Code resends every turn) reads whole.
+    // (A scripted answer: the fake's echo of a prompt with tools would quote its example call.)
+    await stack.ctl.script({ generate: { answer_text: 'Summary.' } });
     const since = await stack.ctl.mark();
     const m = await client().messages.create({
       ...base,
@@ -565,5 +567,168 @@ describe('?beta=true, aliases and the model list', () => {
     } finally {
       assert.equal(await other.stop(), 0);
     }
+  });
+});
+
+// GLM's trained call syntax, which the proxy's parser always accepts (no nonce): what the fake
+// answers with to make the model call a tool.
+function glmCall(name, args) {
+  const pairs = Object.entries(args).map(([k, v]) =>
+    `<arg_key>${k}</arg_key>\n<arg_value>${typeof v === 'string' ? v : JSON.stringify(v)}</arg_value>\n`);
+  return `<tool_call>${name}\n${pairs.join('')}</tool_call>`;
+}
+
+const READ = {
+  name: 'Read', description: 'Reads a file from the local filesystem (READ-TOOL-DESCRIPTION).',
+  input_schema: { type: 'object', properties: { file_path: { type: 'string' }, limit: { type: 'integer' } }, required: ['file_path'] },
+};
+const BASH = {
+  name: 'Bash', description: 'Runs a shell command (BASH-TOOL-DESCRIPTION).',
+  input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+};
+
+describe('tool use', () => {
+  const stack = useStack({ fake: { max_inflight_per_user: 0 } });
+  const client = () => anthropicClient(stack.proxy.url);
+  const withTools = (content, extra = {}) => ask(content, { tools: [READ, BASH], ...extra });
+  const answer = (text, extra = {}) => stack.ctl.script({ generate: { answer_text: text, ...extra } });
+
+  test('non-stream: text, then a tool_use block with typed input; stop_reason tool_use', async () => {
+    await answer(`I will read it.\n${glmCall('Read', { file_path: '/etc/hosts', limit: 5 })}`);
+    const since = await stack.ctl.mark();
+    const m = await client().messages.create(withTools('What is in /etc/hosts?'));
+    assert.equal(m.stop_reason, 'tool_use');
+    assert.deepEqual(m.content.map((b) => b.type), ['text', 'tool_use']);
+    assert.equal(m.content[0].text.trim(), 'I will read it.');
+    const call = m.content[1];
+    assert.match(call.id, /^toolu_[A-Za-z0-9]+$/);
+    assert.equal(call.name, 'Read');
+    assert.deepEqual(call.input, { file_path: '/etc/hosts', limit: 5 }, 'limit is typed as the schema says');
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes('READ-TOOL-DESCRIPTION') && prompt.includes('BASH-TOOL-DESCRIPTION'), 'the tools are described to the model');
+  });
+
+  test('while tools are offered, the upstream\'s own web search stays off (glm-4.7-search)', async () => {
+    for (const [tools, search] of [[undefined, true], [[READ], false]]) {
+      await answer('Searched or not.');
+      const since = await stack.ctl.mark();
+      await client().messages.create({ ...ask('Search?'), model: 'glm-4.7-search', ...(tools ? { tools } : {}) });
+      const features = (await onlyCompletion(stack, since)).json.features;
+      assert.equal(features.web_search, search, JSON.stringify(features));
+    }
+  });
+
+  test('stream: the tool_use block\'s input_json_delta fragments make its input (raw and SDK)', async () => {
+    await answer(glmCall('Bash', { command: 'ls -la /srv && echo "done"' }), { answer_pieces: 6 });
+    const r = await messages(stack.proxy, withTools('List /srv', { stream: true }));
+    const s = checkMessageStream(r.text);
+    assert.equal(s.stopReason, 'tool_use');
+    const tools = s.blocks.filter((b) => b.type === 'tool_use');
+    assert.equal(tools.length, 1);
+    assert.equal(tools[0].name, 'Bash');
+    assert.deepEqual(tools[0].input, { command: 'ls -la /srv && echo "done"' });
+
+    await answer(glmCall('Bash', { command: 'pwd' }));
+    const m = await client().messages.stream(withTools('Where am I?')).finalMessage();
+    assert.equal(m.stop_reason, 'tool_use');
+    assert.deepEqual(m.content.filter((b) => b.type === 'tool_use').map((b) => [b.name, b.input]), [['Bash', { command: 'pwd' }]]);
+  });
+
+  test('thinking then a call: a signed thinking block, then tool_use', async () => {
+    await stack.ctl.script({ generate: { thinking: true, answer_text: glmCall('Read', { file_path: '/a.txt' }) } });
+    const r = await messages(stack.proxy, withTools('Read /a.txt', { stream: true, thinking: { type: 'adaptive' } }));
+    const s = checkMessageStream(r.text);
+    assert.deepEqual(s.blocks.map((b) => b.type), ['thinking', 'tool_use']);
+    assert.deepEqual(s.blocks[1].input, { file_path: '/a.txt' });
+    assert.equal(s.stopReason, 'tool_use');
+  });
+
+  for (const stream of [false, true]) {
+    test(`round trip (${stream ? 'stream' : 'non-stream'}): the tool_result text reaches the upstream prompt`, async () => {
+      const secret = `RESULT-${Math.random().toString(36).slice(2, 10)}`;
+      await answer(glmCall('Read', { file_path: '/secret.txt' }));
+      const first = await client().messages.create(withTools('What does /secret.txt say?'));
+      const call = first.content.find((b) => b.type === 'tool_use');
+      assert.ok(call, JSON.stringify(first.content));
+      await answer(`The file says ${secret}.`);
+      const since = await stack.ctl.mark();
+      const body = withTools('What does /secret.txt say?', {
+        messages: [
+          { role: 'user', content: 'What does /secret.txt say?' },
+          { role: 'assistant', content: first.content },
+          { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: `1\t${secret}\n` }] },
+        ],
+      });
+      const m = stream ? await client().messages.stream(body).finalMessage() : await client().messages.create(body);
+      assert.equal(m.stop_reason, 'end_turn');
+      assert.deepEqual(m.content.map((b) => b.type), ['text']);
+      assert.equal(m.content[0].text, `The file says ${secret}.`);
+      const prompt = promptOf(await onlyCompletion(stack, since));
+      assert.ok(prompt.includes(secret), 'the tool result reached the model');
+      assert.ok(prompt.includes('/secret.txt') && prompt.includes(call.id), 'the call is re-rendered with its id');
+    });
+  }
+
+  test('two calls in one answer: two tool_use blocks with their own ids', async () => {
+    await answer(`${glmCall('Read', { file_path: '/one' })}\n${glmCall('Read', { file_path: '/two' })}`);
+    const m = await client().messages.create(withTools('Read both'));
+    const calls = m.content.filter((b) => b.type === 'tool_use');
+    assert.deepEqual(calls.map((c) => c.input.file_path), ['/one', '/two']);
+    assert.notEqual(calls[0].id, calls[1].id);
+  });
+
+  test('disable_parallel_tool_use: only the first call comes back', async () => {
+    await answer(`${glmCall('Read', { file_path: '/one' })}\n${glmCall('Read', { file_path: '/two' })}`);
+    const m = await client().messages.create(withTools('Read both', { tool_choice: { type: 'auto', disable_parallel_tool_use: true } }));
+    assert.deepEqual(m.content.filter((b) => b.type === 'tool_use').map((c) => c.input.file_path), ['/one']);
+    assert.equal(m.stop_reason, 'tool_use');
+  });
+
+  test('tool_choice none: no tools in the prompt, and stray call markup never becomes a call', async () => {
+    await answer(`Plain answer. ${glmCall('Bash', { command: 'rm -rf /' })}`);
+    const since = await stack.ctl.mark();
+    const m = await client().messages.create(withTools('Just talk', { tool_choice: { type: 'none' } }));
+    assert.equal(m.stop_reason, 'end_turn');
+    assert.deepEqual(m.content.map((b) => b.type), ['text']);
+    assert.ok(!m.content[0].text.includes('tool_call') && !m.content[0].text.includes('rm -rf'), m.content[0].text);
+    assert.ok(!promptOf(await onlyCompletion(stack, since)).includes('BASH-TOOL-DESCRIPTION'));
+  });
+
+  for (const [choice, tool] of [[{ type: 'any' }, 'Read'], [{ type: 'tool', name: 'Bash' }, 'Bash']]) {
+    test(`tool_choice ${choice.type}: an answer without a call is retried once, saying so`, async () => {
+      await answer('I would rather chat about it first.');
+      await answer(glmCall(tool, tool === 'Bash' ? { command: 'true' } : { file_path: '/x' }));
+      const since = await stack.ctl.mark();
+      const m = await client().messages.create(withTools('Do it', { tool_choice: choice }));
+      assert.equal(m.stop_reason, 'tool_use');
+      assert.deepEqual(m.content.filter((b) => b.type === 'tool_use').map((b) => b.name), [tool]);
+      const records = await stack.ctl.requests({ since });
+      assert.equal(records.length, 2, 'one retry');
+      assert.ok(promptOf(records[1]).includes('I would rather chat about it first.'), 'the retry quotes the answer that made no call');
+    });
+  }
+
+  test('a defer_loading tool is shown only once a tool_reference loaded it', async () => {
+    const deferred = { ...BASH, name: 'Deferred', description: 'A deferred tool (DEFERRED-DESCRIPTION).', defer_loading: true };
+    const search = { name: 'ToolSearch', description: 'Finds tools.', input_schema: { type: 'object', properties: { query: { type: 'string' } } } };
+    await answer('Nothing to do.');
+    let since = await stack.ctl.mark();
+    await client().messages.create(ask('Hi', { tools: [search, deferred] }));
+    assert.ok(!promptOf(await onlyCompletion(stack, since)).includes('DEFERRED-DESCRIPTION'));
+    await answer('Now I can.');
+    since = await stack.ctl.mark();
+    await client().messages.create({ ...base, tools: [search, deferred], messages: [
+      { role: 'user', content: 'Find the deferred tool' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_search1', name: 'ToolSearch', input: { query: 'deferred' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_search1', content: [{ type: 'tool_reference', tool_name: 'Deferred' }] }] },
+    ] });
+    assert.ok(promptOf(await onlyCompletion(stack, since)).includes('DEFERRED-DESCRIPTION'));
+  });
+
+  test('a call to a tool that was not offered stays text', async () => {
+    await answer(glmCall('Write', { file_path: '/x', content: 'y' }));
+    const m = await client().messages.create(withTools('Write it'));
+    assert.equal(m.stop_reason, 'end_turn');
+    assert.ok(!m.content.some((b) => b.type === 'tool_use'));
   });
 });

@@ -99,7 +99,9 @@ describe('responses.create', () => {
   });
 
   test('tool history: function and custom calls with their outputs reach the prompt in order', async () => {
-    // What Codex resends every turn after it ran a tool.
+    // What Codex resends every turn after it ran a tool. (A scripted answer: the fake's echo of a
+    // prompt with tools would quote its example call.)
+    await stack.ctl.script({ generate: { answer_text: 'Both done.' } });
     const since = await stack.ctl.mark();
     const r = await stack.client.responses.create(ask([
       { type: 'message', role: 'user', content: 'Look at the file, then patch it' },
@@ -114,7 +116,7 @@ describe('responses.create', () => {
       ],
       ...noThinking,
     }));
-    assert.equal(r.status, 'completed');
+    assert.equal(r.output_text, 'Both done.');
     const prompt = promptOf(await onlyCompletion(stack, since));
     const at = (s) => { const i = prompt.indexOf(s); assert.ok(i >= 0, `${s} missing from ${prompt}`); return i; };
     assert.ok(at('Look at the file') < at('cat notes.txt'));
@@ -123,17 +125,21 @@ describe('responses.create', () => {
     assert.ok(at('PATCHED-LINE-1414') < at('PATCH-APPLIED-OK'));
   });
 
-  test('json_schema text format and allowed_tools are accepted and echoed', async () => {
+  test('json_schema text format and allowed_tools: accepted, echoed, the schema put to the model', async () => {
     const format = { type: 'json_schema', name: 'answer', strict: true,
       schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } };
+    await stack.ctl.script({ generate: { answer_text: '{"city":"Paris"}' } });
+    const since = await stack.ctl.mark();
     const r = await stack.client.responses.create(ask('Which city?', {
       text: { format }, ...noThinking,
       tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object', properties: {} } }],
       tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'lookup' }] },
     }));
-    assert.equal(r.status, 'completed');
+    assert.equal(r.output_text, '{"city":"Paris"}');
     assert.deepEqual(r.text.format, format);
     assert.equal(r.tool_choice.type, 'allowed_tools');
+    // The schema is put to the model as an instruction (nothing enforces it).
+    assert.ok(promptOf(await onlyCompletion(stack, since)).includes('"required":["city"]'));
   });
 
   test('server-side state it does not keep is a 400: conversation, prompt, item_reference', async () => {
@@ -458,5 +464,145 @@ describe('errors', () => {
     const r = await post(stack.proxy, '/v1/responses', { ...ask('Busy'), stream: true });
     assertOpenAIError(r, 429, 'rate_limit_exceeded');
     assert.ok(Number(r.headers.get('retry-after')) >= 1);
+  });
+});
+
+// GLM's trained call syntax, which the proxy's parser always accepts (no nonce); a custom tool
+// takes one pair, `input`, holding its raw text.
+function glmCall(name, args) {
+  const pairs = Object.entries(args).map(([k, v]) =>
+    `<arg_key>${k}</arg_key>\n<arg_value>${typeof v === 'string' ? v : JSON.stringify(v)}</arg_value>\n`);
+  return `<tool_call>${name}\n${pairs.join('')}</tool_call>`;
+}
+
+const EXEC = {
+  type: 'function', name: 'exec_command', description: 'Runs a shell command (EXEC-TOOL-DESCRIPTION).',
+  parameters: { type: 'object', properties: { cmd: { type: 'string' }, yield_time_ms: { type: 'number' } }, required: ['cmd'] },
+  strict: false,
+};
+const APPLY_PATCH = {
+  type: 'custom', name: 'apply_patch', description: 'Edits files with a patch (PATCH-TOOL-DESCRIPTION).',
+  format: { type: 'grammar', syntax: 'lark', definition: 'start: begin_patch hunk+ end_patch\nbegin_patch: "*** Begin Patch" LF' },
+};
+const PATCH = '*** Begin Patch\n*** Update File: src/app.py\n@@ def main():\n-    print("hi")\n+    print("hello, {name}")\n*** End Patch';
+
+describe('tool calls', () => {
+  const stack = useStack({ fake: { max_inflight_per_user: 0 } });
+  const withTools = (input, extra = {}) => ask(input, { tools: [EXEC, APPLY_PATCH], ...noThinking, ...extra });
+  const answer = (text, extra = {}) => stack.ctl.script({ generate: { answer_text: text, ...extra } });
+
+  test('non-stream: a function_call item with call_id and JSON arguments', async () => {
+    await answer(glmCall('exec_command', { cmd: 'ls -la', yield_time_ms: 1000 }));
+    const since = await stack.ctl.mark();
+    const r = await stack.client.responses.create(withTools('List the files'));
+    assert.equal(r.status, 'completed');
+    assert.deepEqual(r.output.map((o) => o.type), ['function_call']);
+    const call = r.output[0];
+    assert.match(call.call_id, /^call_[A-Za-z0-9]+$/);
+    assert.equal(call.name, 'exec_command');
+    assert.deepEqual(JSON.parse(call.arguments), { cmd: 'ls -la', yield_time_ms: 1000 });
+    assert.equal(r.output_text, '');
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes('EXEC-TOOL-DESCRIPTION') && prompt.includes('PATCH-TOOL-DESCRIPTION'));
+  });
+
+  test('stream: added with empty arguments, deltas, .done, then output_item.done with the whole arguments', async () => {
+    await answer(`Let me look.\n${glmCall('exec_command', { cmd: 'cat "notes.txt"' })}`, { answer_pieces: 6 });
+    const r = await post(stack.proxy, '/v1/responses', { ...withTools('Read notes'), stream: true });
+    const s = checkResponseStream(r.text);
+    assert.deepEqual(s.items.map((i) => i.type), ['message', 'function_call']);
+    const call = s.items[1];
+    assert.deepEqual(JSON.parse(call.arguments), { cmd: 'cat "notes.txt"' }, 'Codex reads the call from output_item.done');
+    assert.equal(call.status, 'completed');
+    assert.ok(s.types.includes('response.function_call_arguments.delta'));
+    assert.ok(s.types.indexOf('response.function_call_arguments.done') < s.types.lastIndexOf('response.output_item.done'));
+    assert.equal(s.response.status, 'completed');
+
+    await answer(glmCall('exec_command', { cmd: 'pwd' }));
+    const final = await stack.client.responses.stream(withTools('Where?')).finalResponse();
+    assert.deepEqual(final.output.filter((o) => o.type === 'function_call').map((o) => JSON.parse(o.arguments)), [{ cmd: 'pwd' }]);
+  });
+
+  test('round trip: the function_call_output reaches the upstream prompt', async () => {
+    const secret = `OUT-${Math.random().toString(36).slice(2, 10)}`;
+    await answer(glmCall('exec_command', { cmd: 'cat secret.txt' }));
+    const first = await stack.client.responses.create(withTools('What is in secret.txt?', { store: false }));
+    const call = first.output.find((o) => o.type === 'function_call');
+    await answer(`It says ${secret}.`);
+    const since = await stack.ctl.mark();
+    const second = await stack.client.responses.create(withTools([
+      { role: 'user', content: 'What is in secret.txt?' },
+      call,
+      { type: 'function_call_output', call_id: call.call_id, output: `Process exited with code 0\nOutput:\n${secret}\n` },
+    ]));
+    assert.equal(second.output_text, `It says ${secret}.`);
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes(secret) && prompt.includes('cat secret.txt') && prompt.includes(call.call_id), prompt.slice(-1500));
+  });
+
+  test('round trip through previous_response_id: only the output is sent the second time', async () => {
+    const secret = `PREV-${Math.random().toString(36).slice(2, 10)}`;
+    await answer(glmCall('exec_command', { cmd: 'cat prev.txt' }));
+    const first = await stack.client.responses.create(withTools('Read prev.txt'));
+    const call = first.output.find((o) => o.type === 'function_call');
+    await answer('Done.');
+    const since = await stack.ctl.mark();
+    await stack.client.responses.create(withTools([{ type: 'function_call_output', call_id: call.call_id, output: secret }],
+      { previous_response_id: first.id }));
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes('Read prev.txt') && prompt.includes('cat prev.txt') && prompt.includes(secret), prompt.slice(-1500));
+  });
+
+  test('a custom tool: custom_tool_call with the free-form input intact (stream and not)', async () => {
+    await answer(glmCall('apply_patch', { input: PATCH }));
+    const r = await stack.client.responses.create(withTools('Say hello by name'));
+    assert.deepEqual(r.output.map((o) => o.type), ['custom_tool_call']);
+    assert.equal(r.output[0].name, 'apply_patch');
+    assert.equal(r.output[0].input, PATCH);
+    assert.match(r.output[0].call_id, /^call_/);
+
+    await answer(glmCall('apply_patch', { input: PATCH }), { answer_pieces: 7 });
+    const raw = await post(stack.proxy, '/v1/responses', { ...withTools('Again'), stream: true });
+    const s = checkResponseStream(raw.text);
+    const item = s.items.find((i) => i.type === 'custom_tool_call');
+    assert.equal(item.input, PATCH);
+    assert.ok(s.types.includes('response.custom_tool_call_input.done'));
+
+    await answer('Patched.');
+    const since = await stack.ctl.mark();
+    await stack.client.responses.create(withTools([
+      { role: 'user', content: 'Say hello by name' }, r.output[0],
+      { type: 'custom_tool_call_output', call_id: r.output[0].call_id, output: 'PATCH-RESULT-OK' },
+    ]));
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes('hello, {name}') && prompt.includes('PATCH-RESULT-OK'));
+  });
+
+  test('parallel_tool_calls false: only the first of two calls', async () => {
+    await answer(`${glmCall('exec_command', { cmd: 'one' })}\n${glmCall('exec_command', { cmd: 'two' })}`);
+    const r = await stack.client.responses.create(withTools('Run both', { parallel_tool_calls: false }));
+    assert.deepEqual(r.output.filter((o) => o.type === 'function_call').map((o) => JSON.parse(o.arguments).cmd), ['one']);
+    await answer(`${glmCall('exec_command', { cmd: 'one' })}\n${glmCall('exec_command', { cmd: 'two' })}`);
+    const both = await stack.client.responses.create(withTools('Run both'));
+    assert.deepEqual(both.output.filter((o) => o.type === 'function_call').map((o) => JSON.parse(o.arguments).cmd), ['one', 'two']);
+  });
+
+  test('tool_choice required: an answer without a call is retried once', async () => {
+    await answer('No tools for me.');
+    await answer(glmCall('exec_command', { cmd: 'true' }));
+    const since = await stack.ctl.mark();
+    const r = await stack.client.responses.create(withTools('Run something', { tool_choice: 'required' }));
+    assert.deepEqual(r.output.map((o) => o.type), ['function_call']);
+    assert.equal((await stack.ctl.requests({ since })).length, 2);
+  });
+
+  test('the ignored tool types are not described to the model', async () => {
+    await answer('Fine.');
+    const since = await stack.ctl.mark();
+    await stack.client.responses.create(withTools('Hi', {
+      tools: [EXEC, { type: 'web_search' }, { type: 'namespace', name: 'multi_agent_v1', description: 'NAMESPACE-DESCRIPTION', tools: [] }],
+    }));
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes('EXEC-TOOL-DESCRIPTION') && !prompt.includes('NAMESPACE-DESCRIPTION') && !prompt.includes('web_search'));
   });
 });
