@@ -3,7 +3,8 @@
 // HTTPS_PROXY pointing at a loopback proxy that refuses every CONNECT (so any attempt to reach
 // the internet is seen and fails), and the answer read from `--output-format json`.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { API_KEY, TARGET, useStack } from '../e2e/harness.js';
@@ -86,4 +87,31 @@ describe('Claude Code (print mode)', () => {
       assert.deepEqual(refusing.attempts, [], 'Claude Code tried to reach the internet');
     });
   }
+
+  test('a file round trip: the model asks Read, Claude Code reads the file and sends it back', async () => {
+    const secret = `SECRET-${randomBytes(8).toString('hex')}`;
+    const file = path.join(home.dir, 'work', 'secret.txt');
+    writeFileSync(file, `${secret}\n`);
+    await stack.ctl.script({ generate: { answer_text:
+      `I will read the file.\n<tool_call>Read\n<arg_key>file_path</arg_key>\n<arg_value>${file}</arg_value>\n</tool_call>` } });
+    await stack.ctl.script({ generate: { answer_text: `The file holds ${secret}.` } });
+    const since = await stack.ctl.mark();
+    const logged = stack.proxy.logs?.length ?? 0;
+    const { result } = await claude(`What does ${file} hold? Use the Read tool.`, { args: ['--allowedTools', 'Read'] });
+    assert.equal(result.is_error, false, JSON.stringify(result));
+    assert.equal(result.num_turns, 2, 'one turn with the call, one with the answer');
+    assert.ok(result.result.includes(secret), `the final answer quotes the file: ${result.result}`);
+    assert.deepEqual(result.permission_denials, []);
+
+    const records = await stack.ctl.requests({ since });
+    assert.equal(records.length, 2, records.map((x) => x.path).join(', '));
+    assert.ok(!records[0].json.signature_prompt.includes(secret), 'the secret is not in the first prompt');
+    assert.ok(records[1].json.signature_prompt.includes(secret),
+      'the second prompt holds the file\'s content: Claude Code ran Read and sent the result back');
+    if (TARGET === 'native') {
+      assert.deepEqual(servedSince(logged).map((e) => `${e.method} ${e.path} ${e.status}`),
+        ['POST /v1/messages 200', 'POST /v1/messages 200']);
+    }
+    assert.deepEqual(refusing.attempts, []);
+  });
 });

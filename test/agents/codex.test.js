@@ -3,6 +3,7 @@
 // private CODEX_HOME (agent-surfaces.md §7.1), HTTPS_PROXY pointing at a loopback proxy that
 // refuses every CONNECT, stdin closed, and the final message read from `-o <file>`.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -107,5 +108,33 @@ describe('Codex (codex exec)', () => {
         ['POST /v1/responses 200'], 'Codex made one request: the response');
     }
     assert.deepEqual(refusing.attempts, [], 'Codex tried to reach the internet');
+  });
+
+  test('a shell round trip: the model asks exec_command, Codex runs cat and sends the output back', async () => {
+    const secret = `SECRET-${randomBytes(8).toString('hex')}`;
+    const file = path.join(work, 'secret.txt');
+    writeFileSync(file, `${secret}\n`);
+    await stack.ctl.script({ generate: { answer_text:
+      `<tool_call>exec_command\n<arg_key>cmd</arg_key>\n<arg_value>cat ${file}</arg_value>\n</tool_call>` } });
+    await stack.ctl.script({ generate: { answer_text: `The file holds ${secret}.` } });
+    const since = await stack.ctl.mark();
+    const logged = stack.proxy.logs?.length ?? 0;
+    const { events, lastMessage } = await codex(`What does ${file} hold? Read it with the shell.`);
+    assert.ok(lastMessage.includes(secret), `the final message quotes the file: ${lastMessage}`);
+    const ran = events.filter((e) => e.type === 'item.completed' && e.item.type === 'command_execution');
+    assert.equal(ran.length, 1, JSON.stringify(events));
+    assert.match(ran[0].item.command, /cat .*secret\.txt/);
+    assert.ok(ran[0].item.aggregated_output.includes(secret));
+
+    const records = await stack.ctl.requests({ since });
+    assert.equal(records.length, 2, records.map((x) => x.path).join(', '));
+    assert.ok(!records[0].json.signature_prompt.includes(secret), 'the secret is not in the first prompt');
+    assert.ok(records[1].json.signature_prompt.includes(secret),
+      'the second prompt holds the command\'s output: Codex ran it and sent the result back');
+    if (TARGET === 'native') {
+      assert.deepEqual(servedSince(logged).map((e) => `${e.method} ${e.path} ${e.status}`),
+        ['POST /v1/responses 200', 'POST /v1/responses 200']);
+    }
+    assert.deepEqual(refusing.attempts, []);
   });
 });
