@@ -336,6 +336,12 @@ describe('count_tokens', () => {
     assert.deepEqual(Object.keys(small), ['input_tokens']);
     assert.ok(Number.isInteger(small.input_tokens) && small.input_tokens > 0, JSON.stringify(small));
     assert.ok(big.input_tokens > small.input_tokens * 50, `${big.input_tokens} vs ${small.input_tokens}`);
+    // Tools are part of the prompt the request would send, so they count.
+    const withTools = await client().messages.countTokens({
+      model: 'glm-4.7', messages: [{ role: 'user', content: 'Hi' }],
+      tools: [{ name: 'Read', description: 'Reads a file.', input_schema: { type: 'object', properties: { file_path: { type: 'string' } } } }],
+    });
+    assert.ok(withTools.input_tokens > small.input_tokens + 50, `${withTools.input_tokens} vs ${small.input_tokens}`);
     assert.deepEqual(await stack.ctl.requests({ since }), [], 'count_tokens never reaches the upstream');
   });
 

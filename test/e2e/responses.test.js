@@ -596,6 +596,27 @@ describe('tool calls', () => {
     assert.equal((await stack.ctl.requests({ since })).length, 2);
   });
 
+  test('tool_choice none, named and allowed_tools: what the model is shown and may call', async () => {
+    await answer(`Just text. ${glmCall('exec_command', { cmd: 'rm -rf /' })}`);
+    let since = await stack.ctl.mark();
+    const none = await stack.client.responses.create(withTools('Talk only', { tool_choice: 'none' }));
+    assert.deepEqual(none.output.map((o) => o.type), ['message']);
+    assert.ok(!none.output_text.includes('rm -rf') && !none.output_text.includes('tool_call'), none.output_text);
+    assert.ok(!promptOf(await onlyCompletion(stack, since)).includes('EXEC-TOOL-DESCRIPTION'));
+
+    await answer(glmCall('apply_patch', { input: PATCH }));
+    const named = await stack.client.responses.create(withTools('Patch it', { tool_choice: { type: 'custom', name: 'apply_patch' } }));
+    assert.deepEqual(named.output.map((o) => [o.type, o.name]), [['custom_tool_call', 'apply_patch']]);
+
+    await answer('Fine.');
+    since = await stack.ctl.mark();
+    await stack.client.responses.create(withTools('Only exec', {
+      tool_choice: { type: 'allowed_tools', mode: 'auto', tools: [{ type: 'function', name: 'exec_command' }] },
+    }));
+    const prompt = promptOf(await onlyCompletion(stack, since));
+    assert.ok(prompt.includes('EXEC-TOOL-DESCRIPTION') && !prompt.includes('PATCH-TOOL-DESCRIPTION'), 'only the allowed tool is shown');
+  });
+
   test('the ignored tool types are not described to the model', async () => {
     await answer('Fine.');
     const since = await stack.ctl.mark();
