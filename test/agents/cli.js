@@ -9,6 +9,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TARGET } from '../e2e/harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const modules = path.join(here, 'node_modules');
@@ -78,13 +79,39 @@ export function tempDir(prefix) {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-// The requests the proxy served, from its access log (native only): "POST /v1/messages?beta=true 200".
-export function servedRequests(logs) {
+// The requests the proxy served, from its access log lines (the native server's; the path
+// without its query), /health polls left out.
+function servedRequests(logs) {
   const out = [];
   for (const line of logs) {
     let entry;
     try { entry = JSON.parse(line); } catch { continue; }
-    if (entry.event === 'request' || entry.event === 'access') out.push(entry);
+    if (entry.event === 'request' && entry.path !== '/health') out.push(entry);
   }
   return out;
+}
+
+// Where a test starts reading the traffic a CLI run causes: the fake's last record and the
+// proxy's log length.
+export async function markTraffic(stack) {
+  return { since: await stack.ctl.mark(), logged: stack.proxy.logs.length };
+}
+
+// What every agent test checks after its run: the fake saw one completion per entry of
+// `checks`, each answered 200 and passed to its check (prompt, record); the proxy served exactly
+// that many POSTs on `route` (native: from its access log; the Worker keeps none); and the CLI
+// tried nothing through the refusing proxy. Returns the records.
+export async function assertTraffic(stack, mark, refusing, route, checks) {
+  const records = await stack.ctl.requests({ since: mark.since });
+  assert.equal(records.length, checks.length, records.map((x) => `${x.path} ${x.status}`).join(', '));
+  records.forEach((record, i) => {
+    assert.equal(record.status, 200);
+    checks[i](record.json.signature_prompt, record);
+  });
+  if (TARGET === 'native') {
+    assert.deepEqual(servedRequests(stack.proxy.logs.slice(mark.logged)).map((e) => `${e.method} ${e.path} ${e.status}`),
+      checks.map(() => `POST ${route} 200`), 'the CLI made one request per upstream completion');
+  }
+  assert.deepEqual(refusing.attempts, [], 'the CLI tried to reach the internet');
+  return records;
 }
