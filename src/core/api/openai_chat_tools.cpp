@@ -208,14 +208,19 @@ maybe_error read_call(const object& call, const std::string& at, tool_call& out)
 
 std::optional<api_error> read_openai_tools(const object& body, chat_request& out) {
   if (maybe_error e = read_tool_list(body, "tools", out)) return e;
+  const std::size_t before_functions = out.tools.size();
   if (maybe_error e = read_tool_list(body, "functions", out)) return e;
+  if (before_functions == 0 && !out.tools.empty()) {
+    out.legacy_functions = true;
+    out.parallel_tool_calls = false;  // a function_call answer holds one call
+  }
   if (maybe_error e = read_choice(body, "function_call", out)) return e;
   if (maybe_error e = read_choice(body, "tool_choice", out)) return e;
   std::optional<bool> parallel;
   if (maybe_error e = read_bool(body, "parallel_tool_calls", "parallel_tool_calls", parallel)) {
     return e;
   }
-  out.parallel_tool_calls = parallel.value_or(true);
+  out.parallel_tool_calls = parallel.value_or(!out.legacy_functions);
   return std::nullopt;
 }
 
