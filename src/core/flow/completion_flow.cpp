@@ -28,7 +28,7 @@ completion_flow::completion_flow(gateway& g, const surface& api, chat_request re
   ++gateway_.in_flight_;
   if (!request_.tools.empty()) {
     nonce_ = make_tool_nonce(g.random_bits());
-    parser_.emplace(request_, nonce_);
+    parser_ = std::make_unique<tool_call_parser>(request_, nonce_);
   }
   prompt_ = upstream_prompt(request_, {nonce_});
   meta_.id = g.random_id(api_.id_prefix());
@@ -136,6 +136,7 @@ action completion_flow::on_response(unsigned status, std::string_view content_ty
   last_now_ = now;
   out_.clear();
   if (state_ != state::fetching) return out_of_turn("on_response", now);
+  upstream_ = {};  // sent: a paced stream must not hold its 3 KB for its whole life
   answered_ = true;
   if (status == 200) {
     state_ = state::opening;
@@ -153,6 +154,7 @@ action completion_flow::on_failure(bool timed_out, instant now) {
   last_now_ = now;
   out_.clear();
   if (state_ != state::fetching) return out_of_turn("on_failure", now);
+  upstream_ = {};
   return judge(judge_transport_failure(timed_out, budget_), now);
 }
 
@@ -175,6 +177,7 @@ action completion_flow::on_front_page(unsigned status, std::string_view html, in
   last_now_ = now;
   out_.clear();
   if (state_ != state::refreshing || !refreshing_) return out_of_turn("on_front_page", now);
+  upstream_ = {};
   const bool changed = gateway_.front_page_seen(status, html, now);
   upstream_verdict v = std::move(*refreshing_);
   refreshing_.reset();
@@ -323,13 +326,14 @@ void completion_flow::start_encoder(std::string& out) {
 // With tools, the answer text goes through the tool parser first.
 void completion_flow::encode_outputs() {
   using kind = answer_event::kind;
+  answer_event event;  // one for every output of this read; none is kept between reads
   for (stream_output& o : pending_) {
     if (stream_over_ || missed_call_) break;
     switch (o.what) {
       case stream_output::kind::reasoning:
-        event_.what = kind::reasoning;
-        event_.text.swap(o.text);
-        deliver(event_);
+        event.what = kind::reasoning;
+        event.text.swap(o.text);
+        deliver(event);
         break;
       case stream_output::kind::content:
         content_bytes_ += o.text.size();
@@ -338,18 +342,18 @@ void completion_flow::encode_outputs() {
           for (answer_event& e : parsed_) deliver(e);
           parsed_.clear();
         } else {
-          event_.what = kind::content;
-          event_.text.swap(o.text);
-          deliver(event_);
+          event.what = kind::content;
+          event.text.swap(o.text);
+          deliver(event);
         }
         break;
       case stream_output::kind::usage: break;  // final_usage() reads the translator's
-      case stream_output::kind::finished: finish_answer(o.finish); break;
+      case stream_output::kind::finished: finish_answer(o.finish, event); break;
       case stream_output::kind::error:
-        event_.what = kind::error;
-        event_.error = client_error(o.error);
+        event.what = kind::error;
+        event.error = client_error(o.error);
         held_.clear();  // what was held back for a retry is not worth sending with a failure
-        encode(event_);
+        encode(event);
         break;
     }
   }
@@ -358,7 +362,7 @@ void completion_flow::encode_outputs() {
 
 // The translator's finish: the parser's last events, then the finish itself, or, when the
 // required call never came, the retry that asks for it.
-void completion_flow::finish_answer(finish_reason reason) {
+void completion_flow::finish_answer(finish_reason reason, answer_event& event) {
   if (parser_) {
     parser_->finish(parsed_);
     for (answer_event& e : parsed_) deliver(e);
@@ -371,10 +375,10 @@ void completion_flow::finish_answer(finish_reason reason) {
   }
   for (const answer_event& e : held_) encode(e);
   held_.clear();
-  event_.what = answer_event::kind::finished;
-  event_.finish = reason;
-  event_.usage = final_usage();
-  encode(event_);
+  event.what = answer_event::kind::finished;
+  event.finish = reason;
+  event.usage = final_usage();
+  encode(event);
 }
 
 // While a required call has not shown yet (and the retry is still to come), events wait.
@@ -408,7 +412,7 @@ action completion_flow::retry_for_call(instant now) {
   content_bytes_ = 0;
   release(lease_outcome::ok, std::nullopt, now);
   prompt_ = upstream_prompt(request_, {nonce_, missed});
-  parser_.emplace(request_, nonce_);
+  parser_ = std::make_unique<tool_call_parser>(request_, nonce_);
   translator_.reset();
   state_ = state::admitting;
   return admit(now);
