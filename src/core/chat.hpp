@@ -77,6 +77,9 @@ struct chat_request {
   tool_choice_mode tool_choice = tool_choice_mode::automatic;
   std::string tool_choice_name;   // tool_choice_mode::named
   bool parallel_tool_calls = true;
+  // The tools came as OpenAI's legacy `functions`: the answer's call is then a `function_call`
+  // (one at most), as clients of that API read it.
+  bool legacy_functions = false;
   bool stream = false;
   bool include_usage = false;  // OpenAI stream_options.include_usage
   std::optional<double> temperature;

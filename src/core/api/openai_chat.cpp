@@ -8,8 +8,8 @@ namespace {
 
 class openai_chat_encoder final : public answer_encoder {
  public:
-  openai_chat_encoder(const completion_meta& meta, bool think_tags, bool include_usage)
-      : writer_(meta, think_tags, include_usage) {}
+  openai_chat_encoder(const completion_meta& meta, bool think_tags, const chat_request& request)
+      : writer_(meta, think_tags, request.include_usage, request.legacy_functions) {}
 
   void open(std::string&) override {}
 
@@ -54,13 +54,12 @@ class openai_chat final : public surface {
   std::unique_ptr<answer_encoder> stream_encoder(const completion_meta& meta,
                                                  const chat_request& request,
                                                  const surface_context& ctx) const override {
-    return std::make_unique<openai_chat_encoder>(meta, ctx.cfg.show_think_tags,
-                                                 request.include_usage);
+    return std::make_unique<openai_chat_encoder>(meta, ctx.cfg.show_think_tags, request);
   }
 
-  std::string whole(const completion_meta& meta, const chat_request&, const answer& a,
+  std::string whole(const completion_meta& meta, const chat_request& request, const answer& a,
                     const surface_context& ctx) const override {
-    return completion_body(meta, a, ctx.cfg.show_think_tags);
+    return completion_body(meta, a, ctx.cfg.show_think_tags, request.legacy_functions);
   }
 
   std::string error_body(const api_error& e) const override { return zai::error_body(e); }

@@ -5,7 +5,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 
-#include "core/api/json_fields.hpp"
+#include "core/api/request_fields.hpp"
 #include "core/api/openai_chat_tools.hpp"
 
 namespace zai {
@@ -14,7 +14,6 @@ namespace {
 using boost::json::array;
 using boost::json::object;
 using boost::json::value;
-using namespace fields;
 
 // Names as the API spells them; the first match of a role is its canonical name.
 constexpr std::array<std::pair<std::string_view, message_role>, 6> roles{{
@@ -61,7 +60,7 @@ maybe_error read_positive_int(const object& o, std::string_view key,
 maybe_error read_role(const object& m, const std::string& at, chat_message& out) {
   const value* v = m.if_contains("role");
   const std::string param = at + ".role";
-  if (v == nullptr || v->is_null()) return missing(param);
+  if (v == nullptr || v->is_null()) return missing_param(param);
   const boost::json::string* s = v->if_string();
   if (s == nullptr) return invalid_type(param, "a string", *v);
   for (const auto& [name, role] : roles) {
@@ -81,14 +80,14 @@ maybe_error read_content_part(const value& part, const std::string& at, std::str
   const object* p = part.if_object();
   if (p == nullptr) return invalid_type(at, "an object", part);
   const value* type_value = p->if_contains("type");
-  if (type_value == nullptr) return missing(at + ".type");
+  if (type_value == nullptr) return missing_param(at + ".type");
   const boost::json::string* type = type_value->if_string();
   if (type == nullptr) return invalid_type(at + ".type", "a string", *type_value);
 
   if (*type == "text" || *type == "refusal") {
     const std::string key(*type);
     const value* t = p->if_contains(key);
-    if (t == nullptr) return missing(at + "." + key);
+    if (t == nullptr) return missing_param(at + "." + key);
     const boost::json::string* s = t->if_string();
     if (s == nullptr) return invalid_type(at + "." + key, "a string", *t);
     if (!text.empty()) text += '\n';
@@ -115,7 +114,7 @@ maybe_error read_content(const object& m, const std::string& at, chat_message& o
   if (v == nullptr || v->is_null()) {
     // Assistant turns that only called tools carry no content; everyone else must.
     if (out.role == message_role::assistant) return std::nullopt;
-    return missing(param);
+    return missing_param(param);
   }
   if (const boost::json::string* s = v->if_string()) {
     out.text = std::string(*s);
@@ -146,14 +145,14 @@ maybe_error read_message(const value& v, std::size_t i, chat_message& out) {
     }
     const boost::json::string* role = m->if_contains("role")->if_string();
     const bool legacy_function = role != nullptr && *role == "function";
-    if (out.tool_call_id.empty() && !legacy_function) return missing(at + ".tool_call_id");
+    if (out.tool_call_id.empty() && !legacy_function) return missing_param(at + ".tool_call_id");
   }
   return std::nullopt;
 }
 
 maybe_error read_messages(const object& body, chat_request& out) {
   const value* v = body.if_contains("messages");
-  if (v == nullptr || v->is_null()) return missing("messages");
+  if (v == nullptr || v->is_null()) return missing_param("messages");
   const array* messages = v->if_array();
   if (messages == nullptr) return invalid_type("messages", "an array", *v);
   if (messages->empty()) {
@@ -245,7 +244,7 @@ maybe_error read_thinking(const object& body, chat_request& out) {
 
 maybe_error read_request(const object& body, chat_request& out) {
   const value* model = body.if_contains("model");
-  if (model == nullptr || model->is_null()) return missing("model");
+  if (model == nullptr || model->is_null()) return missing_param("model");
   const boost::json::string* model_name = model->if_string();
   if (model_name == nullptr) return invalid_type("model", "a string", *model);
   if (model_name->empty()) return invalid_value("model", "must not be empty.");
@@ -300,7 +299,7 @@ result<chat_request> parse_chat_request(std::string_view body) {
   const object* root = parsed.if_object();
   if (root == nullptr) {
     return make_error(errc::invalid_request, "The request body must be a JSON object, but got " +
-                                                 std::string(kind_name(parsed)) + ".");
+                                                 std::string(json_kind_name(parsed)) + ".");
   }
   chat_request out;
   if (maybe_error e = read_request(*root, out)) return std::move(*e);

@@ -24,8 +24,9 @@ void append_head(std::string& out, const completion_meta& meta, std::string_view
 
 }  // namespace
 
-chunk_writer::chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage)
-    : think_tags_(think_tags), include_usage_(include_usage) {
+chunk_writer::chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage,
+                           bool legacy_functions)
+    : think_tags_(think_tags), include_usage_(include_usage), legacy_functions_(legacy_functions) {
   prefix_ = "data: ";
   append_head(prefix_, meta, "chat.completion.chunk");
   // With include_usage every chunk but the last carries "usage":null, as OpenAI sends it.
@@ -110,6 +111,13 @@ void chunk_writer::tool_call_start(std::size_t index, std::string_view id, std::
                                    tool_kind kind, std::string& out) {
   leave_reasoning(out);
   open(out);
+  if (legacy_functions_) {
+    out += "\"function_call\":{\"name\":";
+    append_json_string(out, name);
+    out += ",\"arguments\":\"\"}";
+    close(out);
+    return;
+  }
   out += "\"tool_calls\":[{\"index\":";
   append_json_uint(out, index);
   out += ",\"id\":";
@@ -126,6 +134,13 @@ void chunk_writer::tool_call_arguments(std::size_t index, std::string_view fragm
                                        tool_kind kind, std::string& out) {
   if (fragment.empty()) return;
   open(out);
+  if (legacy_functions_) {
+    out += "\"function_call\":{\"arguments\":";
+    append_json_string(out, fragment);
+    out += '}';
+    close(out);
+    return;
+  }
   out += "\"tool_calls\":[{\"index\":";
   append_json_uint(out, index);
   out += ',';
@@ -140,7 +155,8 @@ void chunk_writer::finish(finish_reason reason, std::string& out) {
   open(out);
   if (out.back() == ',') out.pop_back();  // a role-only delta: no dangling comma
   out += "},\"logprobs\":null,\"finish_reason\":\"";
-  out += finish_reason_name(reason);
+  out += legacy_functions_ && reason == finish_reason::tool_calls ? "function_call"
+                                                                 : finish_reason_name(reason);
   out += "\"}]}\n\n";
 }
 
@@ -175,7 +191,8 @@ void append_usage_json(std::string& out, const token_usage& usage) {
   out += "}}";
 }
 
-std::string completion_body(const completion_meta& meta, const answer& a, bool think_tags) {
+std::string completion_body(const completion_meta& meta, const answer& a, bool think_tags,
+                            bool legacy_functions) {
   std::string out;
   out.reserve(256 + a.reasoning.size() + a.content.size());
   append_head(out, meta, "chat.completion");
@@ -198,7 +215,13 @@ std::string completion_body(const completion_meta& meta, const answer& a, bool t
       append_json_string(out, a.reasoning);
     }
   }
-  if (!a.tool_calls.empty()) {
+  if (!a.tool_calls.empty() && legacy_functions) {
+    out += ",\"function_call\":{\"name\":";
+    append_json_string(out, a.tool_calls.front().name);
+    out += ",\"arguments\":";
+    append_json_string(out, a.tool_calls.front().arguments);
+    out += '}';
+  } else if (!a.tool_calls.empty()) {
     out += ",\"tool_calls\":[";
     for (std::size_t i = 0; i < a.tool_calls.size(); ++i) {
       const tool_call& call = a.tool_calls[i];
@@ -215,7 +238,8 @@ std::string completion_body(const completion_meta& meta, const answer& a, bool t
     out += ']';
   }
   out += ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"";
-  out += finish_reason_name(a.finish);
+  out += legacy_functions && a.finish == finish_reason::tool_calls ? "function_call"
+                                                                   : finish_reason_name(a.finish);
   out += "\"}],\"usage\":";
   append_usage_json(out, a.usage);
   out += '}';

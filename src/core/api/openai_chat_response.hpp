@@ -15,7 +15,10 @@ namespace zai {
 
 class chunk_writer {
  public:
-  chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage);
+  // `legacy_functions`: calls go out as the legacy `function_call` delta, finishing with
+  // "function_call", as clients that sent `functions` read them.
+  chunk_writer(const completion_meta& meta, bool think_tags, bool include_usage,
+               bool legacy_functions = false);
 
   // Each call appends zero or more complete `data: …\n\n` events to `out`.
   void reasoning(std::string_view text, std::string& out);
@@ -44,14 +47,17 @@ class chunk_writer {
   std::string prefix_;  // {"id":…,"object":…,"created":…,"model":…,
   bool think_tags_;
   bool include_usage_;
+  bool legacy_functions_;
   bool role_sent_ = false;
   section section_ = section::none;
 };
 
 void append_usage_json(std::string& out, const token_usage& usage);
 
-// The whole non-stream answer. With tool calls and no text, `content` is null.
-std::string completion_body(const completion_meta& meta, const answer& a, bool think_tags);
+// The whole non-stream answer. With tool calls and no text, `content` is null; with
+// `legacy_functions` the first call is the message's `function_call`.
+std::string completion_body(const completion_meta& meta, const answer& a, bool think_tags,
+                            bool legacy_functions = false);
 
 
 }  // namespace zai

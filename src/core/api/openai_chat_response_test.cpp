@@ -189,6 +189,30 @@ TEST(chunk_writer, tool_calls_stream_as_openai_deltas) {
   EXPECT_EQ(ev[4].at("choices").at(0).at("finish_reason"), "tool_calls");
 }
 
+TEST(chunk_writer, legacy_functions_get_a_function_call_delta_and_finish) {
+  chunk_writer w(meta(), false, false, true);
+  std::string out;
+  w.tool_call_start(0, "call_9", "get_weather", tool_kind::function, out);
+  w.tool_call_arguments(0, R"({"city":"Paris"})", tool_kind::function, out);
+  w.finish(finish_reason::tool_calls, out);
+  const auto ev = events(out);
+  ASSERT_EQ(ev.size(), 3u);
+  const auto& start = ev[0].at("choices").at(0).at("delta").as_object();
+  EXPECT_FALSE(start.contains("tool_calls"));
+  EXPECT_EQ(start.at("function_call").at("name"), "get_weather");
+  EXPECT_EQ(ev[1].at("choices").at(0).at("delta").at("function_call").at("arguments"),
+            R"({"city":"Paris"})");
+  EXPECT_EQ(ev[2].at("choices").at(0).at("finish_reason"), "function_call");
+
+  const answer a{"", "", {{"call_9", "get_weather", R"({"city":"Paris"})"}},
+                 finish_reason::tool_calls, {}};
+  const auto body = json::parse(completion_body(meta(), a, false, true));
+  const auto& message = body.at("choices").at(0).at("message").as_object();
+  EXPECT_FALSE(message.contains("tool_calls"));
+  EXPECT_EQ(message.at("function_call").at("name"), "get_weather");
+  EXPECT_EQ(body.at("choices").at(0).at("finish_reason"), "function_call");
+}
+
 TEST(estimate_usage, counts_about_four_bytes_per_token) {
   const auto u = estimate_usage(40, 9);
   EXPECT_EQ(u.prompt_tokens, 10u);

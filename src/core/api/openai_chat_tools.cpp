@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/api/json_fields.hpp"
+#include "core/api/request_fields.hpp"
 
 namespace zai {
 namespace {
@@ -10,7 +10,6 @@ namespace {
 using boost::json::array;
 using boost::json::object;
 using boost::json::value;
-using namespace fields;
 
 // OpenAI's own pattern, plus '.' and ':' that MCP-style names carry. A name must survive being
 // written by the model on a line of its own, so nothing else is accepted.
@@ -24,7 +23,7 @@ bool is_tool_name(std::string_view name) {
 
 maybe_error read_name(const object& o, const std::string& at, std::string& out) {
   const std::string param = at + ".name";
-  if (optional_field(o, "name") == nullptr) return missing(param);
+  if (optional_field(o, "name") == nullptr) return missing_param(param);
   if (maybe_error e = read_string(o, "name", param, out)) return e;
   if (!is_tool_name(out)) {
     return invalid_value(param,
@@ -74,7 +73,7 @@ maybe_error read_tool(const value& v, const std::string& at, tool_definition& ou
   if (maybe_error e = read_string(*t, "type", at + ".type", type)) return e;
   if (type != "function" && type != "custom") return std::nullopt;
   const value* body = optional_field(*t, type);
-  if (body == nullptr) return missing(at + "." + type);
+  if (body == nullptr) return missing_param(at + "." + type);
   if (!body->is_object()) return invalid_type(at + "." + type, "an object", *body);
   return type == "function" ? read_function(body->as_object(), at + ".function", out)
                             : read_custom(body->as_object(), at + ".custom", out);
@@ -88,7 +87,7 @@ maybe_error read_tool_list(const object& body, std::string_view key, chat_reques
   const array* list = v->if_array();
   if (list == nullptr) return invalid_type(param, "an array", *v);
   for (std::size_t i = 0; i < list->size(); ++i) {
-    const std::string at = element(param, i);
+    const std::string at = element_param(param, i);
     tool_definition tool;
     if (key == "functions") {
       const object* f = (*list)[i].if_object();
@@ -122,7 +121,7 @@ api_error not_offered(const std::string& param, std::string_view name) {
 maybe_error read_allowed_tools(const object& choice, chat_request& out) {
   const std::string at = "tool_choice.allowed_tools";
   const value* v = optional_field(choice, "allowed_tools");
-  if (v == nullptr || !v->is_object()) return missing(at);
+  if (v == nullptr || !v->is_object()) return missing_param(at);
   const object& allowed = v->as_object();
   std::string mode = "auto";
   if (maybe_error e = read_string(allowed, "mode", at + ".mode", mode)) return e;
@@ -175,11 +174,11 @@ maybe_error read_choice(const object& body, std::string_view key, chat_request& 
   if (maybe_error e = read_string(*choice, "type", param + ".type", type)) return e;
   if (type == "allowed_tools") return read_allowed_tools(*choice, out);
   const value* named = type.empty() ? v : optional_field(*choice, type);
-  if (named == nullptr || !named->is_object()) return missing(param + "." + type);
+  if (named == nullptr || !named->is_object()) return missing_param(param + "." + type);
   const std::string at = type.empty() ? param : param + "." + type;
   std::string name;
   if (maybe_error e = read_string(named->as_object(), "name", at + ".name", name)) return e;
-  if (name.empty()) return missing(at + ".name");
+  if (name.empty()) return missing_param(at + ".name");
   if (!offers(out, name)) return not_offered(param, name);
   out.tool_choice = tool_choice_mode::named;
   out.tool_choice_name = std::move(name);
@@ -192,7 +191,7 @@ maybe_error read_call(const object& call, const std::string& at, tool_call& out)
   if (maybe_error e = read_string(call, "type", at + ".type", type)) return e;
   if (type != "custom") type = "function";
   const value* body = optional_field(call, type);
-  if (body == nullptr) return missing(at + "." + type);
+  if (body == nullptr) return missing_param(at + "." + type);
   const object* b = body->if_object();
   if (b == nullptr) return invalid_type(at + "." + type, "an object", *body);
   const std::string inner = at + "." + type;
@@ -208,14 +207,19 @@ maybe_error read_call(const object& call, const std::string& at, tool_call& out)
 
 std::optional<api_error> read_openai_tools(const object& body, chat_request& out) {
   if (maybe_error e = read_tool_list(body, "tools", out)) return e;
+  const std::size_t before_functions = out.tools.size();
   if (maybe_error e = read_tool_list(body, "functions", out)) return e;
+  if (before_functions == 0 && !out.tools.empty()) {
+    out.legacy_functions = true;
+    out.parallel_tool_calls = false;  // a function_call answer holds one call
+  }
   if (maybe_error e = read_choice(body, "function_call", out)) return e;
   if (maybe_error e = read_choice(body, "tool_choice", out)) return e;
   std::optional<bool> parallel;
   if (maybe_error e = read_bool(body, "parallel_tool_calls", "parallel_tool_calls", parallel)) {
     return e;
   }
-  out.parallel_tool_calls = parallel.value_or(true);
+  out.parallel_tool_calls = parallel.value_or(!out.legacy_functions);
   return std::nullopt;
 }
 
@@ -238,7 +242,7 @@ std::optional<api_error> read_openai_tool_calls(const object& message, const std
   const array* calls = v->if_array();
   if (calls == nullptr) return invalid_type(param, "an array", *v);
   for (std::size_t k = 0; k < calls->size(); ++k) {
-    const std::string call_at = element(param, k);
+    const std::string call_at = element_param(param, k);
     const object* call = (*calls)[k].if_object();
     if (call == nullptr) return invalid_type(call_at, "an object", (*calls)[k]);
     tool_call tc;
@@ -260,7 +264,7 @@ std::optional<api_error> bind_tool_results(chat_request& out) {
     }
     const auto call = std::find_if(made.begin(), made.end(),
                                    [&](const tool_call* c) { return c->id == m.tool_call_id; });
-    const std::string param = element("messages", i) + ".tool_call_id";
+    const std::string param = element_param("messages", i) + ".tool_call_id";
     if (call == made.end()) {
       return invalid_value(
           param, "no earlier assistant message has a tool call with id '" + m.tool_call_id + "'.");

@@ -172,7 +172,11 @@ std::string echo_members(const object& body, const chat_request& r, bool store) 
   object echo;
   auto given = [&](std::string_view key, value fallback) {
     const value* v = optional_field(body, key);
-    echo[key] = v != nullptr ? *v : std::move(fallback);
+    if (v != nullptr) {
+      echo[key] = *v;
+    } else {
+      echo[key] = std::move(fallback);
+    }
   };
   given("instructions", nullptr);
   given("max_output_tokens", nullptr);

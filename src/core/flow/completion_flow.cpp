@@ -28,7 +28,7 @@ completion_flow::completion_flow(gateway& g, const surface& api, chat_request re
   ++gateway_.in_flight_;
   if (!request_.tools.empty()) {
     nonce_ = make_tool_nonce(g.random_bits());
-    parser_.emplace(request_, nonce_);
+    parser_ = std::make_unique<tool_call_parser>(request_, nonce_);
   }
   prompt_ = upstream_prompt(request_, {nonce_});
   meta_.id = g.random_id(api_.id_prefix());
@@ -136,6 +136,7 @@ action completion_flow::on_response(unsigned status, std::string_view content_ty
   last_now_ = now;
   out_.clear();
   if (state_ != state::fetching) return out_of_turn("on_response", now);
+  upstream_ = {};  // sent: a paced stream must not hold its 3 KB for its whole life
   answered_ = true;
   if (status == 200) {
     state_ = state::opening;
@@ -153,6 +154,7 @@ action completion_flow::on_failure(bool timed_out, instant now) {
   last_now_ = now;
   out_.clear();
   if (state_ != state::fetching) return out_of_turn("on_failure", now);
+  upstream_ = {};
   return judge(judge_transport_failure(timed_out, budget_), now);
 }
 
@@ -175,6 +177,7 @@ action completion_flow::on_front_page(unsigned status, std::string_view html, in
   last_now_ = now;
   out_.clear();
   if (state_ != state::refreshing || !refreshing_) return out_of_turn("on_front_page", now);
+  upstream_ = {};
   const bool changed = gateway_.front_page_seen(status, html, now);
   upstream_verdict v = std::move(*refreshing_);
   refreshing_.reset();
@@ -265,42 +268,6 @@ action completion_flow::collect(instant now) {
   return action::respond;
 }
 
-// The whole answer of a non-streamed request, its text read for tool calls when tools were offered.
-answer completion_flow::collected(finish_reason reason) {
-  answer a;
-  a.reasoning = translator_->final_reasoning();
-  content_bytes_ = translator_->final_content().size();
-  if (!parser_) {
-    a.content = translator_->final_content();
-  } else {
-    parser_->feed(translator_->final_content(), parsed_);
-    parser_->finish(parsed_);
-    for (answer_event& e : parsed_) {
-      switch (e.what) {
-        case answer_event::kind::content: a.content += e.text; break;
-        case answer_event::kind::tool_call_start:
-          a.tool_calls.push_back(
-              {gateway_.random_id(api_.call_id_prefix()), std::move(e.name), "", e.tool});
-          break;
-        case answer_event::kind::tool_call_arguments:
-          if (!a.tool_calls.empty()) a.tool_calls.back().arguments += e.text;
-          break;
-        default: break;
-      }
-    }
-    parsed_.clear();
-    if (a.tool_calls.empty() && !nudged_ && call_required(request_)) {
-      missed_call_ = true;
-      held_.push_back({.what = answer_event::kind::content, .text = std::move(a.content)});
-      return a;
-    }
-    if (!a.tool_calls.empty() && reason == finish_reason::stop) reason = finish_reason::tool_calls;
-  }
-  a.finish = reason;
-  a.usage = final_usage();
-  return a;
-}
-
 action completion_flow::on_quiet(instant now) {
   last_now_ = now;
   if (!request_.stream || state_ == state::over) return action::none;
@@ -316,109 +283,6 @@ void completion_flow::start_encoder(std::string& out) {
   encoder_ = api_.stream_encoder(meta_, request_, ctx);
   encoder_->open(out);
   head_committed_ = true;
-}
-
-// Encodes what the translator produced, in order, up to the answer's last event. Plain text and
-// reasoning go through one reused event object: an answer is mostly many small pieces of text.
-// With tools, the answer text goes through the tool parser first.
-void completion_flow::encode_outputs() {
-  using kind = answer_event::kind;
-  for (stream_output& o : pending_) {
-    if (stream_over_ || missed_call_) break;
-    switch (o.what) {
-      case stream_output::kind::reasoning:
-        event_.what = kind::reasoning;
-        event_.text.swap(o.text);
-        deliver(event_);
-        break;
-      case stream_output::kind::content:
-        content_bytes_ += o.text.size();
-        if (parser_) {
-          parser_->feed(o.text, parsed_);
-          for (answer_event& e : parsed_) deliver(e);
-          parsed_.clear();
-        } else {
-          event_.what = kind::content;
-          event_.text.swap(o.text);
-          deliver(event_);
-        }
-        break;
-      case stream_output::kind::usage: break;  // final_usage() reads the translator's
-      case stream_output::kind::finished: finish_answer(o.finish); break;
-      case stream_output::kind::error:
-        event_.what = kind::error;
-        event_.error = client_error(o.error);
-        held_.clear();  // what was held back for a retry is not worth sending with a failure
-        encode(event_);
-        break;
-    }
-  }
-  pending_.clear();
-}
-
-// The translator's finish: the parser's last events, then the finish itself, or, when the
-// required call never came, the retry that asks for it.
-void completion_flow::finish_answer(finish_reason reason) {
-  if (parser_) {
-    parser_->finish(parsed_);
-    for (answer_event& e : parsed_) deliver(e);
-    parsed_.clear();
-    if (holding()) {
-      missed_call_ = true;
-      return;
-    }
-    if (parser_->calls() > 0 && reason == finish_reason::stop) reason = finish_reason::tool_calls;
-  }
-  for (const answer_event& e : held_) encode(e);
-  held_.clear();
-  event_.what = answer_event::kind::finished;
-  event_.finish = reason;
-  event_.usage = final_usage();
-  encode(event_);
-}
-
-// While a required call has not shown yet (and the retry is still to come), events wait.
-bool completion_flow::holding() const {
-  return parser_ && !nudged_ && call_required(request_) && parser_->calls() == 0;
-}
-
-void completion_flow::deliver(answer_event& e) {
-  if (e.what == answer_event::kind::tool_call_start) {
-    e.id = gateway_.random_id(api_.call_id_prefix());
-    for (const answer_event& waiting : held_) encode(waiting);
-    held_.clear();
-  }
-  if (holding()) {
-    held_.push_back(std::move(e));
-    return;
-  }
-  encode(e);
-}
-
-// The answer made no call though one was required: once, the same request again with a prompt
-// that quotes the answer and says so. Nothing of it reached the client.
-action completion_flow::retry_for_call(instant now) {
-  std::string missed;
-  for (const answer_event& e : held_) {
-    if (e.what == answer_event::kind::content) missed += e.text;
-  }
-  held_.clear();
-  missed_call_ = false;
-  nudged_ = true;
-  content_bytes_ = 0;
-  release(lease_outcome::ok, std::nullopt, now);
-  prompt_ = upstream_prompt(request_, {nonce_, missed});
-  parser_.emplace(request_, nonce_);
-  translator_.reset();
-  state_ = state::admitting;
-  return admit(now);
-}
-
-void completion_flow::encode(const answer_event& e) {
-  encoder_->event(e, out_);
-  if (e.what == answer_event::kind::finished || e.what == answer_event::kind::error) {
-    stream_over_ = true;
-  }
 }
 
 action completion_flow::fail(const api_error& e, instant now) {

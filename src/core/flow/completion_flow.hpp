@@ -120,7 +120,7 @@ class completion_flow {
   void encode_outputs();
   void deliver(answer_event& e);
   void encode(const answer_event& e);
-  void finish_answer(finish_reason reason);
+  void finish_answer(finish_reason reason, answer_event& event);
   bool holding() const;
   action retry_for_call(instant now);
   answer collected(finish_reason reason);
@@ -136,7 +136,7 @@ class completion_flow {
   std::string origin_;
   std::string prompt_;  // the one upstream user turn, folded once per attempt kind
   std::string nonce_;   // binds the prompt's tool calls to this request
-  std::optional<tool_call_parser> parser_;  // when the client offers tools
+  std::unique_ptr<tool_call_parser> parser_;  // when the client offers tools (rarely kept inline)
   std::vector<answer_event> parsed_;        // the parser's events, handed on at once
   // tool_choice required or named: the events held until the first call shows, so that an
   // answer without one can be retried once, invisibly, with a prompt that says so.
@@ -163,7 +163,6 @@ class completion_flow {
   std::optional<stream_translator> translator_;
   std::unique_ptr<answer_encoder> encoder_;
   std::vector<stream_output> pending_;
-  answer_event event_;  // reused for each output the translator gives
   bool upstream_ended_ = false;
   bool went_silent_ = false;
   std::size_t content_bytes_ = 0;

@@ -103,7 +103,7 @@ void tool_call_parser::finish_json(std::size_t end, std::vector<answer_event>& o
     const bool wrapped = inner && !inner->name.empty() &&
                          tools::snap_tool_name(inner->name, options_.tools) == call_.tool;
     std::optional<std::string> arguments =
-        arguments_for(*call_.tool, wrapped ? std::move(inner->arguments) : *v);
+        arguments_for(*call_.tool, wrapped ? inner->arguments : *v);
     if (arguments) calls = std::vector<resolved_call>{{*call_.tool, std::move(*arguments)}};
   } else if (v && !call_.emitting) {
     calls.emplace();
