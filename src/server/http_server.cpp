@@ -156,7 +156,11 @@ awaitable<void> http_server::serve(tcp::socket socket) {
       // Headers that do not arrive in time (an idle keep-alive connection, a slowloris) get
       // no answer: the connection is just closed.
       if (hec == beast::error::timeout) break;
-      if (auto why = refusal_for(hec)) co_await refuse(stream, *why, &*self);
+      // A Content-Length over the limit fails here, after the request line was read.
+      const auto& head = parser.get();
+      const std::string method(head.method_string());
+      const std::string target(head.target());
+      if (auto why = refusal_for(hec)) co_await refuse(stream, *why, &*self, method, target);
       break;
     }
 
@@ -167,7 +171,10 @@ awaitable<void> http_server::serve(tcp::socket socket) {
     }
     auto [bec, bn] = co_await read_body_within(stream, buffer, parser, limits_.body_timeout);
     if (bec) {
-      if (auto why = refusal_for(bec)) co_await refuse(stream, *why, &*self);
+      const auto& head = parser.get();
+      const std::string method(head.method_string());
+      const std::string target(head.target());
+      if (auto why = refusal_for(bec)) co_await refuse(stream, *why, &*self, method, target);
       break;
     }
 
@@ -187,8 +194,9 @@ awaitable<void> http_server::serve(tcp::socket socket) {
 
 // The stream may hold unread body bytes: answer and close rather than resynchronise.
 awaitable<void> http_server::refuse(beast::tcp_stream& stream, const api_error& why,
-                                    connection* self) {
-  auto response = refuse_(why);
+                                    connection* self, std::string_view method,
+                                    std::string_view target) {
+  auto response = refuse_(why, method, target);
   response.keep_alive(false);
   response.prepare_payload();
   stream.expires_after(limits_.body_timeout);

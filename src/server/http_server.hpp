@@ -42,7 +42,10 @@ struct exchange {
 using request_handler = std::function<awaitable<bool>(exchange&)>;
 
 // Answers a request the server refuses before any handler runs (400, 408, 413, 431, 503).
-using refusal_writer = std::function<http::response<http::string_body>(const api_error&)>;
+// `method` and `target` are the request's when its header was read (empty otherwise): the
+// path decides the error's envelope (Anthropic's on /v1/messages).
+using refusal_writer = std::function<http::response<http::string_body>(
+    const api_error&, std::string_view method, std::string_view target)>;
 
 class http_server {
  public:
@@ -67,7 +70,8 @@ class http_server {
   awaitable<void> serve(tcp::socket socket);
   awaitable<void> turn_away(tcp::socket socket);
   awaitable<void> refuse(beast::tcp_stream& stream, const api_error& why,
-                         connection* self = nullptr);
+                         connection* self = nullptr, std::string_view method = {},
+                         std::string_view target = {});
 
   asio::io_context& io_;
   server_limits limits_;

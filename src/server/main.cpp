@@ -126,9 +126,11 @@ int main(int argc, char** argv) {
   limits.max_connections = cfg.max_connections;
   http_server server(
       io, limits, [&a](exchange& ex) { return a.handle(ex); },
-      [&cfg](const api_error& e) {
-        // Refusals before routing (oversized, malformed, slow or too many) still speak OpenAI.
-        plain_response answer = error_answer(e, "", cfg);
+      [&cfg](const api_error& e, std::string_view method, std::string_view target) {
+        // Refusals before a handler runs (oversized, malformed, slow or too many) speak the
+        // envelope of the path they were for, OpenAI's when it is not known.
+        const auto api = match_route(request_path(target), method).api;
+        plain_response answer = error_answer(e, "", cfg, api);
         http::response<http::string_body> r(static_cast<http::status>(answer.status), 11);
         r.set(http::field::server, "zai-proxy");
         r.set(http::field::content_type, "application/json");

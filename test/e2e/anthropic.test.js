@@ -402,11 +402,9 @@ describe('errors', () => {
     assert.match(assertAnthropicError(r, 400, 'invalid_request_error').message, /messages\.0\.content\.0.*document/);
   });
 
-  // The native server refuses an oversized body before routing (src/server/main.cpp's refusal
-  // writer always speaks OpenAI); the Worker routes first and answers in Anthropic's envelope.
-  test('a body over MAX_BODY_BYTES: 413 request_too_large', {
-    todo: TARGET === 'native' && 'native answers this 413 in the OpenAI envelope (refused before routing); reported',
-  }, async () => {
+  // The native server refuses an oversized body before its handler runs; the refusal still
+  // speaks the envelope of the path it was for.
+  test('a body over MAX_BODY_BYTES: 413 request_too_large', async () => {
     const r = await messages(stack.proxy, ask('x'.repeat(70_000)));
     assertAnthropicError(r, 413, 'request_too_large');
   });

@@ -224,7 +224,8 @@ front_answer answer_front_door(const front_request& request, const config& cfg,
   if (key == key_state::wrong || (key == key_state::missing && !key_optional)) {
     return {error_answer(make_error(errc::unauthorized,
                                     key == key_state::missing
-                                        ? "Missing API key: send Authorization: Bearer <key>."
+                                        ? "Missing API key: send it as Authorization: Bearer "
+                                          "<key> or x-api-key: <key>."
                                         : "Incorrect API key provided."),
                          request.origin, cfg, route.api)};
   }
