@@ -112,8 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const api_error& e = parsed.error();
     require(e.code == errc::invalid_json || e.code == errc::invalid_request ||
                 e.code == errc::previous_response_not_found,
-            "a refused body is one of the parser's 400s", e.message);
-    require(http_status(e) == 400, "a refused body is a 400");
+            "a refused body is one of the parser's errors", e.message);
+    // An unknown previous_response_id is a 404, as issue 14 asks; everything else a 400.
+    require(http_status(e) == (e.code == errc::previous_response_not_found ? 404 : 400),
+            "a refused body is a 400, or a 404 for an unknown previous response");
     require_json(s.error_body(e), "the error body is valid JSON");
     return 0;
   }
