@@ -25,38 +25,6 @@ constexpr std::array<std::pair<std::string_view, message_role>, 6> roles{{
     {"function", message_role::tool},  // deprecated spelling of a tool result
 }};
 
-maybe_error read_decimal(const object& o, std::string_view key, double min, double max,
-                         std::optional<double>& out) {
-  const value* v = optional_field(o, key);
-  if (v == nullptr) return std::nullopt;
-  const std::string param(key);
-  if (!v->is_number()) return invalid_type(param, "a decimal", *v);
-  boost::system::error_code ec;
-  const double d = v->to_number<double>(ec);
-  if (ec || !std::isfinite(d) || d < min || d > max) {
-    return invalid_value(param, "expected a value from " + boost::json::serialize(value(min)) +
-                                    " to " + boost::json::serialize(value(max)) + ", but got " +
-                                    boost::json::serialize(*v) + " instead.");
-  }
-  out = d;
-  return std::nullopt;
-}
-
-maybe_error read_positive_int(const object& o, std::string_view key,
-                              std::optional<std::int64_t>& out) {
-  const value* v = optional_field(o, key);
-  if (v == nullptr) return std::nullopt;
-  const std::string param(key);
-  const std::int64_t* i = v->if_int64();
-  if (i == nullptr && !v->is_uint64()) return invalid_type(param, "an integer", *v);
-  if (i == nullptr || *i < 1) {
-    return invalid_value(param, "expected an integer of at least 1, but got " +
-                                    boost::json::serialize(*v) + " instead.");
-  }
-  out = *i;
-  return std::nullopt;
-}
-
 maybe_error read_role(const object& m, const std::string& at, chat_message& out) {
   const value* v = m.if_contains("role");
   const std::string param = at + ".role";
