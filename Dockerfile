@@ -15,8 +15,11 @@ RUN apt-get update \
 WORKDIR /src
 COPY CMakeLists.txt ./
 COPY src/ src/
-# The unit tests replay recorded upstream streams from here.
+# What the unit tests read: shared test code and golden prompts, recorded upstream streams and
+# requests, the tool-call corpus.
+COPY test/unit/ test/unit/
 COPY test/fixtures/ test/fixtures/
+COPY test/tool-corpus/ test/tool-corpus/
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && cmake --build build -j "$(nproc)" \
  && ctest --test-dir build --output-on-failure -j "$(nproc)"
