@@ -8,19 +8,57 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace zai::fuzz {
 
-// Not assert(): it must also hold in builds with NDEBUG.
-inline void require(bool holds, const char* invariant, std::string_view subject = {}) {
-  if (holds) return;
+// `text` with every byte a terminal would hide or mangle written as an escape (\xNN, \t, \r, \\),
+// so a subject with NULs, stray UTF-8 or trailing blanks reads exactly; newlines stay newlines
+// unless `escape_newlines`.
+inline std::string escaped_bytes(std::string_view text, bool escape_newlines = false) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\n' && !escape_newlines) {
+      out += '\n';
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c < 0x20 || c >= 0x7F) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+// Stops the run with `report` printed as it is (the caller escaped what needs escaping).
+[[noreturn]] inline void fail(const char* invariant, std::string_view report = {}) {
   std::fprintf(stderr, "invariant failed: %s\n", invariant);
-  if (!subject.empty()) {
-    std::fprintf(stderr, "subject (%zu bytes): %.*s\n", subject.size(),
-                 static_cast<int>(subject.size() > 2000 ? 2000 : subject.size()), subject.data());
+  if (!report.empty()) {
+    std::fprintf(stderr, "%.*s\n", static_cast<int>(report.size()), report.data());
   }
   std::abort();
+}
+
+// Not assert(): it must also hold in builds with NDEBUG. The subject is printed escaped
+// (escaped_bytes) and cut at 8000 bytes.
+inline void require(bool holds, const char* invariant, std::string_view subject = {}) {
+  if (holds) return;
+  if (subject.empty()) fail(invariant);
+  fail(invariant, "subject (" + std::to_string(subject.size()) + " bytes" +
+                      (subject.size() > 8000 ? ", the first 8000 shown" : "") + "):\n" +
+                      escaped_bytes(subject.substr(0, 8000)));
 }
 
 // Boost.JSON's strict parser: it also refuses invalid UTF-8 inside strings, which clients'

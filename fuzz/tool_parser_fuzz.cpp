@@ -136,9 +136,41 @@ bool same(const outcome& a, const outcome& b) {
 }
 
 std::string describe(const outcome& r) {
-  std::string out = "content: " + r.content + "\n";
-  for (const tool_call& c : r.calls) out += "call " + c.name + ": " + c.arguments + "\n";
+  std::string out = "  content: \"" + escaped_bytes(r.content, true) + "\"\n";
+  for (const tool_call& c : r.calls) {
+    out += "  call " + c.name + ": " + escaped_bytes(c.arguments, true) + "\n";
+  }
   return out;
+}
+
+// The failure report of "any cut gives the same content and calls": the answer, where the cut
+// fell, both results, and the first split into two pieces that differs too (when one does), which
+// is usually the one to reason about.
+std::string describe_cut(std::string_view answer, std::string_view piece_lengths,
+                         const outcome& whole, const outcome& cut, const tool_parser_options& o) {
+  std::string out = "answer (" + std::to_string(answer.size()) + " bytes): \"" +
+                    escaped_bytes(answer, true) + "\"\ncut at:";
+  std::size_t at = 0;
+  feed_in_pieces(answer, piece_lengths, [&](std::string_view piece) {
+    at += piece.size();
+    if (at < answer.size()) out += " " + std::to_string(at);
+  });
+  out += "\nwhole:\n" + describe(whole) + "cut:\n" + describe(cut);
+  for (std::size_t k = 1; k < answer.size(); ++k) {
+    tool_call_parser parser(o);
+    std::vector<answer_event> events;
+    parser.feed(answer.substr(0, k), events);
+    parser.feed(answer.substr(k), events);
+    parser.finish(events);
+    const outcome two = check_events(events, o, parser.calls());
+    if (!same(whole, two)) {
+      out += "first two-piece split that differs: at " + std::to_string(k) + " (\"" +
+             escaped_bytes(answer.substr(k > 20 ? k - 20 : 0, k > 20 ? 20 : k), true) + "\" | \"" +
+             escaped_bytes(answer.substr(k, 20), true) + "\")\n" + describe(two);
+      return out;
+    }
+  }
+  return out + "no split into two pieces differs\n";
 }
 
 }  // namespace
@@ -157,8 +189,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!piece_lengths.empty()) {
     const outcome cut = parse(answer, piece_lengths, o);
     if (!same(whole, cut)) {
-      require(false, "any cut gives the same content and calls",
-              "whole:\n" + describe(whole) + "cut:\n" + describe(cut));
+      fail("any cut gives the same content and calls",
+           describe_cut(answer, piece_lengths, whole, cut, o));
     }
   }
   if (answer.find_first_of("<`~") == std::string::npos) {

@@ -140,8 +140,14 @@ bool tool_call_parser::step_call_tail(bool at_end, std::vector<answer_event>& /*
 
 bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& out) {
   using verdict = tools::json_call_head::verdict;
+  const fence_close close =
+      find_fence_close(pending_, call_.scanned, fence_char_, fence_length_, at_end);
+  call_.scanned = close.inside;
+  // The head is judged on the fence's content known so far, never on text past its close: a
+  // string left open inside the fence would otherwise read on into whatever follows it, and
+  // whether that had arrived yet would decide between quoted code and a call.
   if (!fence_head_ || fence_head_->is == verdict::undecided) {
-    fence_head_ = tools::peek_json_call(pending_);
+    fence_head_ = tools::peek_json_call(std::string_view(pending_).substr(0, close.inside));
     const bool named_other = fence_head_->is == verdict::named && !callable_tool(fence_head_->name);
     if (fence_head_->is == verdict::not_a_call || named_other) {
       release_held(out);  // ordinary JSON in a fence: quoted code
@@ -149,12 +155,7 @@ bool tool_call_parser::step_fenced_json(bool at_end, std::vector<answer_event>& 
       return true;
     }
   }
-  const fence_close close =
-      find_fence_close(pending_, call_.scanned, fence_char_, fence_length_, at_end);
-  if (close.at == npos && !at_end) {
-    call_.scanned = close.resume;
-    return false;
-  }
+  if (close.at == npos && !at_end) return false;
   const std::size_t content_end = close.at == npos ? pending_.size() : close.at;
   std::optional<std::vector<resolved_call>> calls;
   if (std::optional<boost::json::value> v =

@@ -164,6 +164,20 @@ TEST(tool_parser, a_closing_fence_is_read_whole_however_it_is_cut) {
   EXPECT_EQ(parse("```\ncode\n``````\n<tool_call>get_time</tool_call>").calls.size(), 1u);
 }
 
+TEST(tool_parser, a_fenced_call_is_judged_on_what_the_fence_holds) {
+  // Found by tool_parser_fuzz (minimised): the name's string is left open, and a quote after the
+  // closing fence ended it. Peeking at the call's name read across the close when the close and
+  // the quote arrived together (the fence was quoted code), and not when they came apart (the
+  // fence held `{"name":"grep`, a call, confirmed by the fence that follows).
+  using namespace std::string_view_literals;
+  const parsed_answer found = parse("```\n{\"name\":\"grep\n```\n```\0\""sv);
+  EXPECT_EQ(found.content, "");
+  expect_calls(found, {{"grep", "{}"}});
+  const parsed_answer a = parse("```json\n{\"name\": \"grep\n```\n```text\n\"quoted\"\n```\n");
+  EXPECT_EQ(a.content, "");
+  expect_calls(a, {{"grep", "{}"}});
+}
+
 TEST(tool_parser, ordinary_json_in_a_fence_is_let_go_early) {
   const auto steps = feed_steps({"Here:\n```json\n{\"name\": \"my-app\", \"version\"", ": 1}"});
   EXPECT_EQ(texts(steps[0], answer_event::kind::content),

@@ -35,12 +35,15 @@ inline std::size_t complete_utf8_prefix(std::string_view text) {
 
 // Where a code fence closes in `text`, scanning lines that begin after `from`: the closing line
 // begins after the newline at `at` and its fence run ends at `end`. When it is not there yet,
-// `at` is npos and `resume` is where the next search may start. Until the answer ends
-// (`at_end`), a line that ends in fence characters is not decided.
+// `at` is npos. Either way the fence's content is known to reach `inside` (exclusive): up to the
+// closing line's newline, or up to the first line not yet decided, where the next search may
+// start. Until the answer ends (`at_end`), a line that ends in fence characters is not decided.
+// Nothing at or after `inside` may count as the fence's content: it is the close, what follows
+// the close, or text that may still turn out to be either.
 struct fence_close {
   std::size_t at = npos;
   std::size_t end = 0;
-  std::size_t resume = 0;
+  std::size_t inside = 0;
 };
 
 inline fence_close find_fence_close(std::string_view text, std::size_t from, char c,
@@ -51,7 +54,7 @@ inline fence_close find_fence_close(std::string_view text, std::size_t from, cha
     const std::size_t run = run_length(text, i, c);
     // A run that reaches the end may still grow (and a longer run closes the fence in full).
     if (i + run == text.size() && !at_end) return {npos, 0, nl};
-    if (run >= length) return {nl, i + run, 0};
+    if (run >= length) return {nl, i + run, nl};
   }
   return {npos, 0, text.size()};
 }
