@@ -51,8 +51,10 @@ process.on('exit', () => {
 export async function startProxy(env = {}, args = []) {
   if (TARGET === 'worker') return startWorkerProxy(env, args);
   const child = spawn(proxyBin, ['--port', '0', '--host', '127.0.0.1', ...args], {
+    // ZAI_PROXY_WORKERS: the event loops of every proxy the suite starts (the TSan run sets it).
     env: { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS,
-           UBSAN_OPTIONS: process.env.UBSAN_OPTIONS, API_KEY, LOG_LEVEL: 'info', ...env },
+           UBSAN_OPTIONS: process.env.UBSAN_OPTIONS, TSAN_OPTIONS: process.env.TSAN_OPTIONS,
+           WORKERS: process.env.ZAI_PROXY_WORKERS, API_KEY, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
