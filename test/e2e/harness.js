@@ -98,6 +98,9 @@ export async function startProxy(env = {}, args = []) {
         process.stderr.write(`zai-proxy exited with ${code ?? killedBy}; its log:\n${logs.join('\n')}\n`);
       }
       assertNoSecrets(logs);
+      // A sanitizer that reports and carries on (TSan) must still fail the test that saw it.
+      const report = logs.find((line) => /^(WARNING|ERROR): \w+Sanitizer/.test(line));
+      assert.equal(report, undefined, `zai-proxy's log holds a sanitizer report:\n${logs.join('\n')}`);
       return code;
     },
   };
