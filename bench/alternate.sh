@@ -61,7 +61,7 @@ for c in "${conns[@]}"; do
   for _ in $(seq "$rounds"); do
     for i in "${!pids[@]}"; do
       before=$(ticks "${pids[$i]}")
-      read -r _ total r p50 < <(wrk -t2 -c"$c" -d"${seconds}s" -s "$work/post.lua" \
+      read -r _ total r p50 < <(wrk -t"$(( c < 2 ? 1 : 2 ))" -c"$c" -d"${seconds}s" -s "$work/post.lua" \
         "http://127.0.0.1:${ports[$i]}$path" | grep '^RESULT')
       after=$(ticks "${pids[$i]}")
       rps[$i,$c]+="$r "
