@@ -1,12 +1,13 @@
 # zai-proxy: `make run` serves on :3000, `make test` runs every test. Both install what they need.
 BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
+TSAN_BUILD ?= build/tsan
 FUZZ_BUILD ?= build/fuzz
 FUZZ_RUNS  ?= 10000000
 JOBS       ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-asan fuzz fuzz-smoke test-worker wasm test-container bench \
-        bench-smoke soak soak-smoke tidy tool-eval clean
+.PHONY: all deps build run demo test test-asan test-tsan fuzz fuzz-smoke test-worker wasm \
+        test-container bench bench-smoke soak soak-smoke tidy tool-eval clean
 
 all: build
 
@@ -47,6 +48,18 @@ $(ASAN_BUILD)/build.ninja:
 test-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	ZAI_WORKER_TESTS=0 scripts/test.sh $(ASAN_BUILD)
+
+$(TSAN_BUILD)/build.ninja:
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZAI_TSAN=ON
+
+# The server under ThreadSanitizer: its own tests, then the native end-to-end suite and the agent
+# CLIs, every proxy with two event loops (they share the gateway). The core's unit tests are not
+# rebuilt here: the core runs no threads. A race report fails the test whose proxy printed it.
+test-tsan: deps $(TSAN_BUILD)/build.ninja
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target zai-proxy server_tests
+	$(TSAN_BUILD)/server_tests --gtest_brief=1
+	ZAI_UNIT_TESTS=0 ZAI_WORKER_TESTS=0 ZAI_PROXY_WORKERS=2 TSAN_OPTIONS="$${TSAN_OPTIONS:-second_deadlock_stack=1}" \
+	  scripts/test.sh $(TSAN_BUILD)
 
 # libFuzzer targets (fuzz/, clang-14 with ASan+UBSan), FUZZ_RUNS executions each, seeded from
 # fuzz/corpus/; a crash fails and leaves its input in $(FUZZ_BUILD)/findings/.

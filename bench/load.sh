@@ -3,9 +3,11 @@
 #   A: wrk → zai-proxy → upstream        B: wrk → upstream (no proxy)
 #   C: wrk → nginx (plain reverse proxy, proxy_buffering off) → upstream   — the floor
 # The upstream is nginx replaying one recorded 64-delta stream (it must not be the bottleneck;
-# its own ceiling is row B). Then: CPU seconds per 1 000 completions, idle RSS, and peak RSS
-# while holding paced streams (the same stream rate-limited to 1 KB/s). Writes a Markdown
-# report to $OUT (default build/bench/report.md).
+# its own ceiling is row B). The floor runs as many nginx workers as the proxy runs event loops
+# (WORKERS, default: this machine's cores). Then: the Anthropic and Responses surfaces against
+# chat completions, CPU seconds per 1 000 completions, idle RSS, and peak RSS while holding paced
+# streams (the same stream rate-limited to 1 KB/s). Writes a Markdown report to $OUT (default
+# build/bench/report.md).
 #   bench/load.sh [--tiny]   (--tiny: a few seconds, to prove the harness works in CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +29,8 @@ trap cleanup EXIT
 
 if $tiny; then duration=1; conns=(1 16); paced=(50); else duration=${DURATION:-8}; conns=(1 16 64 256); read -r -a paced <<<"${PACED:-1000 5000 10000}"; fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # the proxy needs two per paced stream
+loops=${WORKERS:-$(nproc)}
+export WORKERS=$loops
 
 # shellcheck source=bench/replay_upstream.sh
 . bench/replay_upstream.sh
@@ -37,7 +41,7 @@ up_port=$(free_port); floor_port=$(free_port); proxy_port=$(free_port); paced_po
 # could not keep more than a few hundred streams going at once on two cores.)
 nginx_conf "$work/upstream" auto "$(upstream_server "$up_port" "")
   $(upstream_server "$paced_port" "limit_rate 1k; sendfile off;")"
-nginx_conf "$work/floor" 1 "upstream zai { server 127.0.0.1:$up_port; keepalive 64; }
+nginx_conf "$work/floor" "$loops" "upstream zai { server 127.0.0.1:$up_port; keepalive 64; }
   server {
     listen 127.0.0.1:$floor_port;
     location / { proxy_pass http://zai; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; }
@@ -53,26 +57,36 @@ done
 curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-floor_worker=$(pgrep -P "$(cat "$work/floor/nginx.pid")" | head -1)
+cpu_ticks() {  # user + system ticks of the given processes (all their threads), summed
+  local total=0 t
+  for p in "$@"; do t=$(awk '{print $14 + $15}' "/proc/$p/stat"); total=$((total + t)); done
+  echo "$total"
+}
+read -r -a floor_workers <<<"$(pgrep -P "$(cat "$work/floor/nginx.pid")" | tr '\n' ' ')"
 idle_rss=$(rss_kb "$proxy_pid")
 
-cat >"$work/post.lua" <<'LUA'
+wrk_script() {  # $1 file, $2 request body: a streamed POST that reports one RESULT line
+  cat >"$1" <<LUA
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-z2api-key-2024"
-wrk.body = '{"model":"glm-4.7","stream":true,"messages":[{"role":"user","content":"Hello"}]}'
+wrk.body = '$2'
 done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %.3f %.3f %.3f\n", summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+  io.write(string.format("RESULT %d %d %.3f %.3f %.3f\\n", summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
     summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
 LUA
+}
+wrk_script "$work/post.lua" '{"model":"glm-4.7","stream":true,"messages":[{"role":"user","content":"Hello"}]}'
+# The other surfaces, the same prompt and answer (the Responses one not stored: what Codex sends).
+wrk_script "$work/messages.lua" '{"model":"glm-4.7","max_tokens":1024,"stream":true,"messages":[{"role":"user","content":"Hello"}]}'
+wrk_script "$work/responses.lua" '{"model":"glm-4.7","stream":true,"store":false,"input":"Hello"}'
 
 declare -A rps p50 p99 errs
-run() {  # $1 label, $2 url, $3 connections
+run() {  # $1 label, $2 url, $3 connections[, $4 wrk script]
   local threads=$(( $3 < 2 ? 1 : 2 ))
   local line
-  line=$(wrk -t"$threads" -c"$3" -d"${duration}s" -s "$work/post.lua" "$2" | grep '^RESULT')
+  line=$(wrk -t"$threads" -c"$3" -d"${duration}s" -s "${4:-$work/post.lua}" "$2" | grep '^RESULT')
   read -r _ total e r a b <<<"$line"
   rps[$1,$3]=$r; p50[$1,$3]=$a; p99[$1,$3]=$b; errs[$1,$3]=$e
 }
@@ -83,18 +97,28 @@ for c in "${conns[@]}"; do
   run C "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$c"
 done
 
-# CPU per 1 000 completions at c=64 (c=16 in tiny mode), proxy process vs the nginx floor worker.
+# CPU per 1 000 completions at c=64 (c=16 in tiny mode), proxy process vs the nginx floor's
+# workers; and the Anthropic and Responses surfaces beside chat completions, alternating.
 cpu_c=${conns[-1]}; [ "$cpu_c" -gt 64 ] && cpu_c=64
 hz=$(getconf CLK_TCK)
-measure_cpu() {  # $1 pid, $2 url → seconds per 1000 completions
-  local before after n
-  before=$(cpu_ticks "$1")
-  n=$(wrk -t2 -c"$cpu_c" -d"${duration}s" -s "$work/post.lua" "$2" | awk '/^RESULT/ {print $2}')
-  after=$(cpu_ticks "$1")
-  awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.3f", t / hz / n * 1000 }'
+measure_cpu() {  # $1 url, $2 wrk script, $3... pids → "<s per 1000 completions> <req/s> <errors>"
+  local url=$1 script=$2 before after line
+  shift 2
+  before=$(cpu_ticks "$@")
+  line=$(wrk -t2 -c"$cpu_c" -d"${duration}s" -s "$script" "$url" | grep '^RESULT')
+  after=$(cpu_ticks "$@")
+  read -r _ n e r _ <<<"$line"
+  awk -v t=$((after - before)) -v hz="$hz" -v n="$n" -v r="$r" -v e="$e" 'BEGIN { printf "%.3f %.0f %d", t / hz / n * 1000, r, e }'
 }
-cpu_a=$(measure_cpu "$proxy_pid" "http://127.0.0.1:$proxy_port/v1/chat/completions")
-cpu_c_floor=$(measure_cpu "$floor_worker" "http://127.0.0.1:$floor_port/api/v2/chat/completions")
+proxy_url="http://127.0.0.1:$proxy_port"
+read -r cpu_a _ <<<"$(measure_cpu "$proxy_url/v1/chat/completions" "$work/post.lua" "$proxy_pid")"
+read -r cpu_c_floor _ <<<"$(measure_cpu "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$work/post.lua" "${floor_workers[@]}")"
+declare -A surface_cpu surface_rps surface_errs
+surface_rows=("chat completions|/v1/chat/completions|post" "Anthropic messages|/v1/messages|messages" "Responses|/v1/responses|responses")
+for row in "${surface_rows[@]}"; do
+  IFS='|' read -r name path script <<<"$row"
+  read -r "surface_cpu[$name]" "surface_rps[$name]" "surface_errs[$name]" <<<"$(measure_cpu "$proxy_url$path" "$work/$script.lua" "$proxy_pid")"
+done
 busy_rss=$(rss_kb "$proxy_pid")
 kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
 
@@ -135,9 +159,19 @@ diff_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
   echo
   echo "| measure | zai-proxy | nginx floor | ratio |"
   echo "|---|---|---|---|"
-  echo "| CPU s per 1 000 completions (c=$cpu_c) | $cpu_a | $cpu_c_floor | $(ratio "$cpu_a" "$cpu_c_floor") |"
+  echo "| CPU s per 1 000 completions (c=$cpu_c; $loops loops / nginx workers) | $cpu_a | $cpu_c_floor | $(ratio "$cpu_a" "$cpu_c_floor") |"
   echo "| idle RSS (KB) | $idle_rss | | |"
   echo "| RSS after the load (KB) | $busy_rss | | |"
+  echo
+  echo "The surfaces, streamed, c=$cpu_c, one after the other (ratios to chat completions):"
+  echo
+  echo "| surface | req/s | CPU s per 1 000 | req/s ratio | CPU ratio | errors |"
+  echo "|---|---|---|---|---|---|"
+  chat="chat completions"
+  for row in "${surface_rows[@]}"; do
+    IFS='|' read -r name _ _ <<<"$row"
+    echo "| $name | ${surface_rps[$name]} | ${surface_cpu[$name]} | $(ratio "${surface_rps[$name]}" "${surface_rps[$chat]}") | $(ratio "${surface_cpu[$name]}" "${surface_cpu[$chat]}") | ${surface_errs[$name]} |"
+  done
   echo
   echo "Paced streams (the recorded stream rate-limited to 1 KB/s by nginx, ~6 s each), held at once:"
   echo

@@ -4,14 +4,17 @@
 # Anthropic SDKs), the real Claude Code and Codex CLIs against it (scripts/test-agents.sh);
 # then the core built for wasm32 and the same end-to-end suite and CLIs against the Worker in
 # workerd (scripts/test-worker.sh), unless ZAI_WORKER_TESTS=0 (the ASan run: the Worker is not built
-# from the native binaries, so once is enough).
+# from the native binaries, so once is enough). ZAI_UNIT_TESTS=0 leaves out the unit tests (the TSan
+# run builds only the server).
 set -euo pipefail
 build=${1:-build/release}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-echo "== unit tests ($build)"
-ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+if [ "${ZAI_UNIT_TESTS:-1}" != 0 ]; then
+  echo "== unit tests ($build)"
+  ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+fi
 
 if [ ! -x "$build/zai-proxy" ] || [ ! -d test/node_modules ]; then
   echo "missing $build/zai-proxy or test/node_modules: run 'make test', which builds and installs them" >&2

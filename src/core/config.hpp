@@ -35,6 +35,9 @@ struct config {
   // Listening
   std::string host = "0.0.0.0";
   std::uint16_t port = 3000;  // 0: any free port
+  // Event loops, each on its own thread with its own share of the connections; 0: one per core
+  // the process may use (its CPU affinity and cgroup quota), which the native server counts.
+  std::size_t workers = 0;
   std::vector<std::string> api_keys{"sk-z2api-key-2024"};
   std::vector<std::string> cors_allow_origins{"*"};
   std::size_t max_body_bytes = 4 * 1024 * 1024;

@@ -121,6 +121,13 @@ constexpr option option_rows[] = {
      [](config& c, std::string_view v, const file_reader&) {
        return set_int(c.port, v, 65535, "a port number from 0 to 65535");
      }},
+    {{"WORKERS", "<int>", "0",
+      "Event loops (threads) serving connections; 0: one per CPU this process may use (its "
+      "affinity and cgroup quota)."},
+     plain,
+     [](config& c, std::string_view v, const file_reader&) {
+       return set_count(c.workers, v, 0, 1024, "an integer");
+     }},
     {{"API_KEY", "<keys>", "sk-z2api-key-2024",
       "Client API key; a comma-separated list accepts any of them."},
      secret,

@@ -95,6 +95,7 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
       {"KEEP_ALIVE_TIMEOUT_MS", "3000"},
       {"MAX_CONNECTIONS", "64"},
       {"MAX_CONCURRENT_STREAMS", "8"},
+      {"WORKERS", "3"},
       {"SHUTDOWN_GRACE_MS", "0"},
       {"SSE_KEEPALIVE_MS", "0"},
       {"WAF_COOLDOWN_MS", "200"},
@@ -131,6 +132,7 @@ TEST(config, reads_every_kind_of_value_from_the_environment) {
   EXPECT_EQ(c.keep_alive_timeout, std::chrono::milliseconds(3000));
   EXPECT_EQ(c.max_connections, 64u);
   EXPECT_EQ(c.max_concurrent_streams, 8u);
+  EXPECT_EQ(c.workers, 3u);
   EXPECT_EQ(c.shutdown_grace, std::chrono::milliseconds(0));
   EXPECT_EQ(c.sse_keepalive, std::chrono::milliseconds(0));
   EXPECT_EQ(breaker_options(c).cooldown, std::chrono::milliseconds(200));
@@ -249,6 +251,8 @@ TEST(config, bad_values_name_the_variable_and_the_reason) {
        {"invalid ZAI_USER_AGENT \"evil??X-Injected: 1\": must not contain control characters"}},
       {{{"ZAI_REGION", "over seas"}}, {"ZAI_REGION", "spaces"}},
       {{{"API_KEY", " , ,"}}, {"invalid API_KEY: must name at least one key"}},
+      {{{"WORKERS", "two"}}, {"invalid WORKERS \"two\": expected an integer from 0 to 1024"}},
+      {{{"WORKERS", "1025"}}, {"invalid WORKERS"}},
   };
   for (const auto& [env, needles] : cases) {
     const std::string error = must_fail(env);

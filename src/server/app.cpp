@@ -1,19 +1,18 @@
 #include "server/app.hpp"
 
 #include <random>
+#include <thread>
 
 #include "native/hmac_openssl.hpp"
 #include "server/log.hpp"
+#include "server/worker.hpp"
 
 namespace zai::server {
 namespace {
 
 constexpr std::size_t small_body_limit = 1024 * 1024;
 constexpr std::size_t front_page_limit = 4 * small_body_limit;
-constexpr auto upstream_keep_alive = std::chrono::seconds(30);
-constexpr auto upstream_drain_timeout = std::chrono::seconds(2);
-constexpr std::size_t upstream_drain_limit = 64 * 1024;
-constexpr std::size_t max_idle_upstream = 64;
+constexpr auto never = std::chrono::steady_clock::time_point::max();
 
 endpoint endpoint_of(const http_url& url) {
   return endpoint{url.tls(), url.host, std::to_string(url.port)};
@@ -40,89 +39,95 @@ http::request<http::string_body> to_beast(const upstream_request& up, const http
   return r;
 }
 
-app::app(asio::io_context& io, config cfg)
-    : io_(io),
-      gateway_(std::move(cfg), random_seed(), native::hmac_sha256),
+app::app(config cfg, std::size_t workers)
+    : gateway_(std::move(cfg), random_seed(), native::hmac_sha256, &lock_),
       tls_(ssl::context::tls_client),
-      upkeep_timer_(io) {
+      upkeep_armed_for_(never.time_since_epoch().count()) {
   tls_.set_default_verify_paths();
   tls_.set_verify_mode(ssl::verify_peer);
   upstream_ = endpoint_of(gateway_.cfg().zai_base_url);
   timeouts_.connect = gateway_.cfg().upstream_connect_timeout;
   timeouts_.first_byte = gateway_.cfg().upstream_first_byte_timeout;
   timeouts_.idle = gateway_.cfg().upstream_idle_timeout;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, workers); ++i) {
+    workers_.push_back(std::make_unique<worker>(*this));
+  }
+  upkeep_timer_ = std::make_unique<asio::steady_timer>(first().io());
 }
 
-void app::start() { asio::co_spawn(io_, upkeep_loop(), asio::detached); }
+// The loops' pending coroutines (and the completion flows in them) go before the gateway.
+app::~app() {
+  upkeep_timer_.reset();
+  workers_.clear();
+}
+
+// One acceptor, on the first loop, hands connections to the loops in turn. The alternative, a
+// listener per loop on an SO_REUSEPORT port, lets the kernel split connections by a hash of their
+// addresses: keep-alive clients (API clients, the benchmark) then leave one loop with more of
+// them for as long as they stay (docs/PERFORMANCE.md has the measurement), while handing out
+// costs one cross-loop post per new connection, which did not show even with a new connection
+// per request.
+result<unsigned short, error_code> app::start() {
+  if (const auto ec = first().server().listen(cfg().host, cfg().port)) return ec;
+  std::vector<http_server*> servers;
+  for (const auto& w : workers_) servers.push_back(&w->server());
+  first().server().start(std::move(servers));
+  asio::co_spawn(first().io(), upkeep_loop(), asio::detached);
+  return first().server().port();
+}
+
+void app::run() {
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) {
+    threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
+  }
+  first().io().run();
+  for (auto& t : threads) t.join();
+}
 
 void app::stop() {
   stopped_ = true;
-  upkeep_timer_.cancel();
-  notify_mint_waiters();
-  for (auto& idle : idle_upstream_) idle.connection->cancel();
-  idle_upstream_.clear();
+  upkeep_timer_->cancel();
+  for (const auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->stop(); });
 }
 
-std::unique_ptr<http_connection> app::connect(const endpoint& where) {
-  return std::make_unique<http_connection>(io_.get_executor(), tls_, where, timeouts_);
+void app::cut_in_flight() {
+  for (const auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->cut_in_flight(); });
 }
 
-std::shared_ptr<http_connection> app::take_upstream() {
-  const auto t = std::chrono::steady_clock::now();
-  while (!idle_upstream_.empty()) {
-    auto idle = std::move(idle_upstream_.back());
-    idle_upstream_.pop_back();
-    // Past this age the upstream has likely closed it; reconnecting is cheaper than a retry.
-    if (t - idle.since < upstream_keep_alive && idle.connection->is_open()) {
-      return std::move(idle.connection);
-    }
-    idle.connection->cancel();
-  }
-  return connect(upstream_);
+void app::stop_loops() {
+  for (const auto& w : workers_) w->io().stop();
 }
 
-void app::recycle_upstream(std::shared_ptr<http_connection> connection) {
-  if (stopped_ || !connection->is_open() || !connection->keep_alive()) {
-    connection->cancel();
-    return;
-  }
-  asio::co_spawn(io_, drain_and_keep(std::move(connection)), asio::detached);
-}
-
-awaitable<void> app::drain_and_keep(std::shared_ptr<http_connection> connection) {
-  // The translator stops at the done event; the upstream may still send `data: [DONE]` and the
-  // chunked terminator. A little of that is read and dropped; an upstream that keeps talking
-  // loses its connection instead.
-  std::string rest;
-  connection->set_idle_timeout(upstream_drain_timeout);
-  const auto ec = co_await connection->read_body(rest, upstream_drain_limit);
-  connection->set_idle_timeout(timeouts_.idle);
-  if (ec || stopped_ || !connection->body_done() || !connection->keep_alive() ||
-      idle_upstream_.size() >= max_idle_upstream) {
-    connection->cancel();
-    co_return;
-  }
-  connection->mark_reused();
-  idle_upstream_.push_back({std::move(connection), std::chrono::steady_clock::now()});
+void app::mint_ended() {
+  for (const auto& w : workers_) asio::post(w->io(), [w = w.get()] { w->wake_mint_waiters(); });
 }
 
 // Performs the gateway's upkeep jobs when they fall due: a cancel of the timer means "something
 // changed: look again".
 awaitable<void> app::upkeep_loop() {
   while (!stopped_) {
+    upkeep_armed_for_ = never.time_since_epoch().count();
     for (upkeep_job& job : gateway_.upkeep(now())) {
-      asio::co_spawn(io_, run_job(std::move(job)), asio::detached);
+      asio::co_spawn(first().io(), run_job(std::move(job)), asio::detached);
     }
-    const auto next = gateway_.next_upkeep(now());
-    upkeep_timer_.expires_at(next ? *next : std::chrono::steady_clock::time_point::max());
-    co_await upkeep_timer_.async_wait(nothrow_awaitable);
+    const auto next = gateway_.next_upkeep(now()).value_or(never);
+    upkeep_timer_->expires_at(next);
+    upkeep_armed_for_ = next.time_since_epoch().count();
+    co_await upkeep_timer_->async_wait(nothrow_awaitable);
   }
 }
 
-void app::wake_upkeep() { upkeep_timer_.cancel(); }
+// Posting to the first loop costs a wake-up there; most completions change no deadline.
+void app::wake_upkeep() {
+  if (stopped_) return;
+  const auto next = gateway_.next_upkeep(now());
+  if (!next || next->time_since_epoch().count() >= upkeep_armed_for_) return;
+  asio::post(first().io(), [this] { upkeep_timer_->cancel(); });
+}
 
 awaitable<void> app::run_job(upkeep_job job) {
-  auto conn = connect(upstream_);
+  auto conn = first().connect(upstream_);
   unsigned status = 0;
   std::string body;
   std::string why;
@@ -146,39 +151,13 @@ awaitable<void> app::run_job(upkeep_job job) {
                 {{"status", std::to_string(status)},
                  {"reason", why.empty() ? "no usable guest token in the answer" : why}});
     }
-    notify_mint_waiters();
+    mint_ended();
   } else if (gateway_.scrape_done(why.empty() ? status : 0, body, now())) {
     log_event("info", "fe_version", {{"version", gateway_.fe_version()}});
   } else if (status != 200) {
     log_event("warn", "fe_version_scrape_failed", {{"using", gateway_.fe_version()}});
   }
-  wake_upkeep();
-}
-
-awaitable<void> app::wait_for_mint(std::chrono::milliseconds limit) {
-  if (stopped_) co_return;
-  asio::steady_timer timer(io_);
-  timer.expires_after(limit);
-  mint_waiters_.push_back(&timer);
-  co_await timer.async_wait(nothrow_awaitable);  // cancelled by notify_mint_waiters
-  std::erase(mint_waiters_, &timer);
-}
-
-void app::notify_mint_waiters() {
-  for (asio::steady_timer* t : mint_waiters_) t->cancel();
-}
-
-std::uint64_t app::on_cut(std::function<void()> hook) {
-  const std::uint64_t id = next_cut_++;
-  cut_hooks_.emplace(id, std::move(hook));
-  return id;
-}
-
-void app::cut_in_flight() {
-  // A hook only sets flags and closes sockets; the requests resume later, on this executor.
-  const auto hooks = cut_hooks_;
-  for (const auto& [id, hook] : hooks) hook();
-  notify_mint_waiters();
+  upkeep_timer_->cancel();  // its jobs are done: look again
 }
 
 }  // namespace zai::server

@@ -1,16 +1,15 @@
-// Everything a request handler needs, owned once by main: the core's gateway (configuration,
-// guest-token pool, WAF breaker, front-end version: src/core/flow/gateway.hpp), the shared TLS
-// context, the idle upstream connections, and the upkeep that performs the gateway's mints and
-// scrapes. All of it lives on the server's one executor, so nothing here takes a lock.
+// What every event loop shares, owned once by main: the core's gateway (configuration, guest-token
+// pool, WAF breaker, front-end version, stored responses: src/core/flow/gateway.hpp) behind a
+// mutex, the TLS context, the upkeep that performs the gateway's mints and scrapes, the
+// process-wide connection count, and the loops themselves (worker.hpp), one per WORKERS.
+// The upkeep runs on the first loop; a mint it finishes wakes the completions waiting for it on
+// every loop. Shutdown (main.cpp) goes through here to reach every loop.
 #pragma once
 
+#include <atomic>
 #include <chrono>
-#include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
-#include <optional>
-#include <string>
+#include <mutex>
 #include <vector>
 
 #include "core/config.hpp"
@@ -20,6 +19,8 @@
 
 namespace zai::server {
 
+class worker;
+
 // The upstream request as Beast sends it, with Host from the base URL.
 http::request<http::string_body> to_beast(const upstream_request& up, const http_url& base);
 
@@ -28,65 +29,64 @@ instant now();
 
 class app {
  public:
-  explicit app(asio::io_context& io, config cfg);
+  app(config cfg, std::size_t workers);
+  ~app();
+  app(const app&) = delete;
+  app& operator=(const app&) = delete;
 
-  asio::io_context& io() { return io_; }
   const config& cfg() const { return gateway_.cfg(); }
   gateway& core() { return gateway_; }
-
-  // A connection to `where` with the upstream's timeouts (TLS for https).
-  std::unique_ptr<http_connection> connect(const endpoint& where);
+  ssl::context& tls() { return tls_; }
   const endpoint& upstream() const { return upstream_; }
+  const client_timeouts& timeouts() const { return timeouts_; }
+  connection_count& connections() { return connections_; }
+  const std::vector<std::unique_ptr<worker>>& workers() const { return workers_; }
+  worker& first() { return *workers_.front(); }
 
-  // Completion connections are kept alive between requests: a TCP (and TLS) handshake per
-  // request costs more than everything else the proxy does. take_upstream() returns an idle
-  // connected one when there is one (its `reused()` is true), else a new unconnected one.
-  // recycle_upstream() reads what is left of a finished response in the background and keeps
-  // the connection if the upstream allows it; anything doubtful is closed.
-  std::shared_ptr<http_connection> take_upstream();
-  void recycle_upstream(std::shared_ptr<http_connection> connection);
+  // Listens on HOST:PORT, starts accepting and the upkeep; the port actually bound.
+  result<unsigned short, error_code> start();
+  // Runs every loop, the first on this thread, until stop_loops(); then joins the others.
+  void run();
 
-  // The gateway's upkeep (mints, scrapes) runs at its deadlines; wake_upkeep() makes it look
-  // again now (a verdict emptied a slot). wait_for_mint() returns when a mint ends or `limit`
-  // passes, whichever is first.
+  // From any loop. The gateway's upkeep (mints, scrapes) runs at its deadlines; wake_upkeep()
+  // makes it look again when a deadline moved earlier (a verdict emptied a slot).
   void wake_upkeep();
-  awaitable<void> wait_for_mint(std::chrono::milliseconds limit);
+  // A mint ended: the completions waiting for one, on every loop, try again.
+  void mint_ended();
+  bool stopped() const { return stopped_; }
 
-  // Completions in flight, each with the hook a shutdown calls once its grace period is over.
-  std::uint64_t on_cut(std::function<void()> hook);
-  void forget_cut(std::uint64_t id) { cut_hooks_.erase(id); }
+  // The shutdown, from the first loop: stop accepting and upkeep everywhere; cut the completions
+  // still in flight (each loop cuts its own); end every loop.
+  void stop();
   void cut_in_flight();
+  void stop_loops();
   std::size_t completions_in_flight() const { return gateway_.completions_in_flight(); }
 
-  void start();
-  void stop();
-
-  // The main request entry point (routing, CORS, auth, access log).
-  awaitable<bool> handle(exchange& ex);
-
  private:
-  awaitable<bool> answer(exchange& ex);  // handle() without the access log and the catch
-  awaitable<void> upkeep_loop();
-  awaitable<void> run_job(upkeep_job job);
-  awaitable<void> drain_and_keep(std::shared_ptr<http_connection> connection);
-  void notify_mint_waiters();
+  class mutex_lock final : public gateway_lock {
+   public:
+    void lock() override { mutex_.lock(); }
+    void unlock() override { mutex_.unlock(); }
 
-  struct idle_connection {
-    std::shared_ptr<http_connection> connection;
-    std::chrono::steady_clock::time_point since;
+   private:
+    std::mutex mutex_;
   };
 
-  asio::io_context& io_;
+  awaitable<void> upkeep_loop();
+  awaitable<void> run_job(upkeep_job job);
+
+  mutex_lock lock_;
   gateway gateway_;
   ssl::context tls_;
   endpoint upstream_;
   client_timeouts timeouts_;
-  asio::steady_timer upkeep_timer_;
-  std::vector<asio::steady_timer*> mint_waiters_;
-  bool stopped_ = false;
-  std::vector<idle_connection> idle_upstream_;  // most recently used last
-  std::map<std::uint64_t, std::function<void()>> cut_hooks_;
-  std::uint64_t next_cut_ = 1;
+  connection_count connections_;
+  std::atomic<bool> stopped_ = false;
+  // When the upkeep timer fires, as steady-clock ticks; the maximum while the upkeep loop is
+  // choosing it, so that a change made meanwhile wakes it (wake_upkeep).
+  std::atomic<std::chrono::steady_clock::rep> upkeep_armed_for_;
+  std::vector<std::unique_ptr<worker>> workers_;      // after the gateway: flows end before it
+  std::unique_ptr<asio::steady_timer> upkeep_timer_;  // on the first loop
 };
 
 }  // namespace zai::server

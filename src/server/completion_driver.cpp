@@ -74,8 +74,8 @@ class write_gate {
 
 class completion_driver {
  public:
-  completion_driver(app& a, exchange& ex, completion_flow& flow)
-      : app_(a), ex_(ex), flow_(flow), watch_(std::make_shared<client_watch>()),
+  completion_driver(worker& loop, exchange& ex, completion_flow& flow)
+      : loop_(loop), ex_(ex), flow_(flow), watch_(std::make_shared<client_watch>()),
         gate_(ex.stream.get_executor()), quiet_timer_(ex.stream.get_executor()),
         writer_left_(ex.stream.get_executor()) {
     writer_left_.expires_at(asio::steady_timer::time_point::max());
@@ -83,19 +83,19 @@ class completion_driver {
 
   awaitable<bool> run() {
     asio::co_spawn(ex_.stream.get_executor(), watch_client(ex_.stream, watch_), asio::detached);
-    const auto cut_id = app_.on_cut([this, w = std::weak_ptr<client_watch>(watch_)] {
+    const auto cut_id = loop_.on_cut([this, w = std::weak_ptr<client_watch>(watch_)] {
       const auto watch = w.lock();
       if (!watch || watch->finished) return;
       watch->cut = true;
       flow_.cut();
       watch->close_upstream();
     });
-    if (flow_.streaming_request() && app_.cfg().sse_keepalive.count() > 0) {
+    if (flow_.streaming_request() && loop_.cfg().sse_keepalive.count() > 0) {
       asio::co_spawn(ex_.stream.get_executor(), keep_client_alive(), asio::detached);
       ++writers_;
     }
     const bool keep = co_await steps();
-    app_.forget_cut(cut_id);
+    loop_.forget_cut(cut_id);
     watch_->finished = true;
     error_code ignored;
     ex_.stream.socket().cancel(ignored);  // ends watch_client's wait
@@ -105,7 +105,7 @@ class completion_driver {
     while (writers_ > 0) co_await writer_left_.async_wait(nothrow_awaitable);
     ex_.pool_slot = flow_.pool_slot();
     if (upstream_) upstream_->cancel();
-    app_.wake_upkeep();  // a verdict may have emptied a slot
+    loop_.shared().wake_upkeep();  // a verdict may have emptied a slot
     co_return keep;
   }
 
@@ -147,8 +147,8 @@ class completion_driver {
           next = co_await read_upstream();
           break;
         case action::wait_token:
-          app_.wake_upkeep();  // the mint this completion waits for may be due now
-          co_await app_.wait_for_mint(flow_.wait());
+          loop_.shared().wake_upkeep();  // the mint this completion waits for may be due now
+          co_await loop_.wait_for_mint(flow_.wait());
           next = flow_.next(now());
           break;
         case action::captcha: {
@@ -158,12 +158,12 @@ class completion_driver {
           break;
         }
         case action::fetch:
-          app_.wake_upkeep();  // a verdict may have asked for a new token
+          loop_.shared().wake_upkeep();  // a verdict may have asked for a new token
           next = co_await fetch();
           break;
         case action::refresh_version: {
           const auto [status, body] = co_await get(
-              app_.upstream(), to_beast(flow_.upstream(), app_.cfg().zai_base_url),
+              loop_.shared().upstream(), to_beast(flow_.upstream(), loop_.cfg().zai_base_url),
               front_page_limit);
           next = flow_.on_front_page(status, body, now());
           break;
@@ -177,7 +177,7 @@ class completion_driver {
 
   // Only an upstream answer that completed cleanly leaves its connection fit for another request.
   void keep_upstream() {
-    if (upstream_ && flow_.upstream_reusable()) app_.recycle_upstream(std::move(upstream_));
+    if (upstream_ && flow_.upstream_reusable()) loop_.recycle_upstream(std::move(upstream_));
   }
 
   // The status line and headers of a streamed answer, once, by whichever writer commits it.
@@ -218,7 +218,7 @@ class completion_driver {
   // dropping the connection: a keep-alive event, or, before the first text, the head with one.
   // It writes only while the relay waits on something else.
   awaitable<void> keep_client_alive() {
-    const auto every = app_.cfg().sse_keepalive;
+    const auto every = loop_.cfg().sse_keepalive;
     last_write_ = std::chrono::steady_clock::now();
     while (!over_) {
       quiet_timer_.expires_at(last_write_ + every);
@@ -246,8 +246,8 @@ class completion_driver {
   // the answer's head (and a non-200 body) back.
   awaitable<action> fetch() {
     if (upstream_) upstream_->cancel();
-    auto r = to_beast(flow_.upstream(), app_.cfg().zai_base_url);
-    upstream_ = app_.take_upstream();
+    auto r = to_beast(flow_.upstream(), loop_.cfg().zai_base_url);
+    upstream_ = loop_.take_upstream();
     watch_->upstream = upstream_;
     error_code ec;
     if (upstream_->reused()) {
@@ -256,7 +256,7 @@ class completion_driver {
       // answered, so the request goes once more on a fresh connection.
       if (ec && ec != beast::error::timeout && !watch_->stop_upstream_work()) {
         upstream_->cancel();
-        upstream_ = app_.connect(app_.upstream());
+        upstream_ = loop_.connect(loop_.shared().upstream());
         watch_->upstream = upstream_;
       }
     }
@@ -299,7 +299,7 @@ class completion_driver {
   awaitable<std::pair<unsigned, std::string>> get(const endpoint& where,
                                                   http::request<http::string_body> r,
                                                   std::size_t limit) {
-    std::shared_ptr<http_connection> conn = app_.connect(where);
+    std::shared_ptr<http_connection> conn = loop_.connect(where);
     watch_->upstream = conn;
     unsigned status = 0;
     std::string body;
@@ -312,19 +312,19 @@ class completion_driver {
   }
 
   endpoint endpoint_of_captcha() const {
-    const auto& url = *app_.cfg().captcha_provider_url;
+    const auto& url = *loop_.cfg().captcha_provider_url;
     return endpoint{url.tls(), url.host, std::to_string(url.port)};
   }
 
   http::request<http::string_body> captcha_request() const {
-    const auto& url = *app_.cfg().captcha_provider_url;
+    const auto& url = *loop_.cfg().captcha_provider_url;
     http::request<http::string_body> r(http::verb::get, url.target(), 11);
     r.set(http::field::host, url.authority());
     r.set(http::field::accept, "application/json");
     return r;
   }
 
-  app& app_;
+  worker& loop_;
   exchange& ex_;
   completion_flow& flow_;
   std::shared_ptr<client_watch> watch_;
@@ -341,8 +341,8 @@ class completion_driver {
 
 }  // namespace
 
-awaitable<bool> serve_completion(app& a, exchange& ex, completion_flow& flow) {
-  completion_driver driver(a, ex, flow);
+awaitable<bool> serve_completion(worker& loop, exchange& ex, completion_flow& flow) {
+  completion_driver driver(loop, ex, flow);
   co_return co_await driver.run();
 }
 

@@ -6,11 +6,11 @@
 #pragma once
 
 #include "core/flow/completion_flow.hpp"
-#include "server/app.hpp"
+#include "server/worker.hpp"
 
 namespace zai::server {
 
 // Returns whether the client's connection may carry another request.
-awaitable<bool> serve_completion(app& a, exchange& ex, completion_flow& flow);
+awaitable<bool> serve_completion(worker& loop, exchange& ex, completion_flow& flow);
 
 }  // namespace zai::server

@@ -74,12 +74,13 @@ constexpr std::size_t max_turning_away = 256;
 }  // namespace
 
 http_server::http_server(asio::io_context& io, server_limits limits, request_handler handler,
-                         refusal_writer refuse)
+                         refusal_writer refuse, connection_count& count)
     : io_(io),
       limits_(limits),
       handler_(std::move(handler)),
       refuse_(std::move(refuse)),
-      acceptor_(io) {}
+      acceptor_(io),
+      count_(count) {}
 
 error_code http_server::listen(const std::string& host, unsigned short port) {
   error_code ec;
@@ -97,7 +98,26 @@ error_code http_server::listen(const std::string& host, unsigned short port) {
   return {};
 }
 
-void http_server::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void http_server::start(std::vector<http_server*> servers) {
+  asio::co_spawn(io_, accept_loop(std::move(servers)), asio::detached);
+}
+
+// A connection accepted onto this server's reactor, by whichever loop accepted it: from here on
+// only this loop touches it.
+void http_server::adopt(tcp::socket socket, bool over_capacity) {
+  auto start = [this, over_capacity, s = std::move(socket)]() mutable {
+    if (over_capacity) {
+      asio::co_spawn(io_, turn_away(std::move(s)), asio::detached);
+    } else {
+      asio::co_spawn(io_, serve(std::move(s)), asio::detached);
+    }
+  };
+  if (io_.get_executor().running_in_this_thread()) {
+    start();
+  } else {
+    asio::post(io_, std::move(start));
+  }
+}
 
 void http_server::stop_accepting() {
   stopping_ = true;
@@ -108,9 +128,12 @@ void http_server::stop_accepting() {
   }
 }
 
-awaitable<void> http_server::accept_loop() {
+awaitable<void> http_server::accept_loop(std::vector<http_server*> servers) {
+  std::size_t turn = 0;
   while (!stopping_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(nothrow_awaitable);
+    http_server& next = *servers[turn++ % servers.size()];
+    // Accepted straight onto the serving loop's reactor.
+    auto [ec, socket] = co_await acceptor_.async_accept(next.io_, nothrow_awaitable);
     if (ec) {
       if (stopping_ || ec == asio::error::operation_aborted) break;
       // EMFILE and friends: back off briefly instead of spinning.
@@ -118,18 +141,20 @@ awaitable<void> http_server::accept_loop() {
       co_await pause.async_wait(nothrow_awaitable);
       continue;
     }
-    if (connections_.size() >= limits_.max_connections) {
+    if (count_.open.fetch_add(1) >= limits_.max_connections) {
+      count_.open.fetch_sub(1);
       // Accepting and answering keeps the backlog from growing while we are full, and tells
       // the client when to come back instead of leaving it to time out.
-      if (turning_away_ < max_turning_away) {
-        asio::co_spawn(io_, turn_away(std::move(socket)), asio::detached);
+      if (count_.turning_away.fetch_add(1) < max_turning_away) {
+        next.adopt(std::move(socket), true);
       } else {
+        count_.turning_away.fetch_sub(1);
         error_code ignored;
         socket.close(ignored);
       }
       continue;
     }
-    asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    next.adopt(std::move(socket), false);
   }
 }
 
@@ -190,6 +215,7 @@ awaitable<void> http_server::serve(tcp::socket socket) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
   connections_.erase(self);
+  count_.open.fetch_sub(1);
 }
 
 // The stream may hold unread body bytes: answer and close rather than resynchronise.
@@ -208,12 +234,11 @@ awaitable<void> http_server::refuse(beast::tcp_stream& stream, const api_error& 
 // A connection over MAX_CONNECTIONS: a 503 with Retry-After, written without reading the
 // request (the client reads it once its request is sent), then a short drain and close.
 awaitable<void> http_server::turn_away(tcp::socket socket) {
-  ++turning_away_;
   beast::tcp_stream stream(std::move(socket));
   co_await refuse(stream, make_error(errc::overloaded));
   error_code ignored;
   stream.socket().close(ignored);
-  --turning_away_;
+  count_.turning_away.fetch_sub(1);
 }
 
 }  // namespace zai::server

@@ -1,13 +1,17 @@
 // The listening side: accepts connections, reads requests under limits (header/body size and
 // read deadlines, so a slow or oversized client is cut off with a precise error), hands each to
 // the request handler, and shuts down gracefully — stop accepting, close idle keep-alive
-// connections, let requests in flight finish within a grace period.
+// connections, let requests in flight finish within a grace period. There is one server per event
+// loop (worker.hpp); each serves its connections on its own loop, and MAX_CONNECTIONS counts
+// them all.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <list>
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "server/net.hpp"
@@ -47,18 +51,25 @@ using request_handler = std::function<awaitable<bool>(exchange&)>;
 using refusal_writer = std::function<http::response<http::string_body>(
     const api_error&, std::string_view method, std::string_view target)>;
 
+// The client connections of every loop's server: MAX_CONNECTIONS is one process-wide cap.
+struct connection_count {
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> turning_away{0};  // over-capacity connections being answered 503
+};
+
 class http_server {
  public:
   http_server(asio::io_context& io, server_limits limits, request_handler handler,
-              refusal_writer refuse);
+              refusal_writer refuse, connection_count& count);
 
   error_code listen(const std::string& host, unsigned short port);
   unsigned short port() const { return port_; }
-  void start();
+  // Accepts, and serves each connection on the next of `servers` in turn, on its loop.
+  void start(std::vector<http_server*> servers);
 
   // Stops accepting and closes idle connections; busy ones close after their current request.
+  // On this server's loop.
   void stop_accepting();
-  std::size_t connections() const { return connections_.size(); }
 
  private:
   struct connection {
@@ -66,7 +77,8 @@ class http_server {
     bool busy = false;
   };
 
-  awaitable<void> accept_loop();
+  awaitable<void> accept_loop(std::vector<http_server*> servers);
+  void adopt(tcp::socket socket, bool over_capacity);  // from any loop
   awaitable<void> serve(tcp::socket socket);
   awaitable<void> turn_away(tcp::socket socket);
   awaitable<void> refuse(beast::tcp_stream& stream, const api_error& why,
@@ -79,9 +91,9 @@ class http_server {
   refusal_writer refuse_;
   tcp::acceptor acceptor_;
   unsigned short port_ = 0;
-  bool stopping_ = false;
+  std::atomic<bool> stopping_ = false;  // read by the loop that hands connections out
   std::list<connection> connections_;
-  std::size_t turning_away_ = 0;  // over-capacity connections being answered 503
+  connection_count& count_;
 };
 
 }  // namespace zai::server

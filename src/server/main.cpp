@@ -1,6 +1,6 @@
-// zai-proxy: reads the configuration once (environment and flags), starts the token pool and the
-// HTTP server on one executor, and on SIGTERM/SIGINT stops accepting, lets requests in flight
-// finish within SHUTDOWN_GRACE_MS, cuts the rest short with an error, then exits 0.
+// zai-proxy: reads the configuration once (environment and flags), starts WORKERS event loops
+// sharing one token pool, and on SIGTERM/SIGINT stops accepting, lets requests in flight finish
+// within SHUTDOWN_GRACE_MS, cuts the rest short with an error, then exits 0.
 #include <sys/resource.h>
 
 #include <boost/asio/signal_set.hpp>
@@ -15,8 +15,10 @@
 #include "core/config.hpp"
 #include "core/api/front_door.hpp"
 #include "server/app.hpp"
+#include "server/cpu_share.hpp"
 #include "server/health_probe.hpp"
 #include "server/log.hpp"
+#include "server/worker.hpp"
 
 namespace {
 
@@ -56,11 +58,11 @@ void raise_descriptor_limit(const config& cfg) {
   }
 }
 
-// Waits until no client connection is open, or until `deadline`. Polls: the drain is rare and
-// short, so a timer is simpler than wiring a completion signal through every connection.
-awaitable<void> connections_closed(http_server& server, asio::steady_timer& tick,
+// Waits until no client connection is open on any loop, or until `deadline`. Polls: the drain is
+// rare and short, so a timer is simpler than wiring a completion signal through every connection.
+awaitable<void> connections_closed(app& a, asio::steady_timer& tick,
                                    std::chrono::steady_clock::time_point deadline) {
-  while (server.connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+  while (a.connections().open > 0 && std::chrono::steady_clock::now() < deadline) {
     tick.expires_after(std::chrono::milliseconds(50));
     co_await tick.async_wait(nothrow_awaitable);
   }
@@ -69,22 +71,20 @@ awaitable<void> connections_closed(http_server& server, asio::steady_timer& tick
 // Stops accepting, lets requests in flight finish within SHUTDOWN_GRACE_MS, then cuts the rest
 // short: each ends with a 503 server_shutting_down (as an error event if it is streaming), so a
 // client learns why and may retry elsewhere.
-awaitable<void> shut_down(asio::io_context& io, http_server& server, app& a,
-                          std::chrono::milliseconds grace) {
+awaitable<void> shut_down(app& a, std::chrono::milliseconds grace) {
   log_event("info", "shutdown",
             {{"phase", "draining"}, {"grace_ms", std::to_string(grace.count())}});
-  server.stop_accepting();
   a.stop();
-  asio::steady_timer tick(io);
-  co_await connections_closed(server, tick, std::chrono::steady_clock::now() + grace);
-  if (server.connections() > 0) {
+  asio::steady_timer tick(a.first().io());
+  co_await connections_closed(a, tick, std::chrono::steady_clock::now() + grace);
+  if (a.connections().open > 0) {
     log_event("warn", "shutdown",
               {{"phase", "cutting"}, {"completions", std::to_string(a.completions_in_flight())}});
     a.cut_in_flight();
-    co_await connections_closed(server, tick, std::chrono::steady_clock::now() + cut_wait);
+    co_await connections_closed(a, tick, std::chrono::steady_clock::now() + cut_wait);
   }
   log_event("info", "shutdown", {{"phase", "done"}});
-  io.stop();
+  a.stop_loops();
 }
 
 }  // namespace
@@ -111,52 +111,28 @@ int main(int argc, char** argv) {
   }
   config cfg = std::move(*parsed);
   set_log_level(cfg.log_level);
-
-  asio::io_context io(1);
-  app a(io, cfg);
+  const std::size_t workers = cfg.workers > 0 ? cfg.workers : usable_cores();
 
   raise_descriptor_limit(cfg);
-
-  server_limits limits;
-  limits.max_body_bytes = cfg.max_body_bytes;
-  limits.max_header_bytes = cfg.max_header_bytes;
-  limits.header_timeout = cfg.request_header_timeout;
-  limits.body_timeout = cfg.request_body_timeout;
-  limits.keep_alive_idle = cfg.keep_alive_timeout;
-  limits.max_connections = cfg.max_connections;
-  http_server server(
-      io, limits, [&a](exchange& ex) { return a.handle(ex); },
-      [&cfg](const api_error& e, std::string_view method, std::string_view target) {
-        // Refusals before a handler runs (oversized, malformed, slow or too many) speak the
-        // envelope of the path they were for, OpenAI's when it is not known.
-        const auto api = match_route(request_path(target), method).api;
-        plain_response answer = error_answer(e, "", cfg, api);
-        http::response<http::string_body> r(static_cast<http::status>(answer.status), 11);
-        r.set(http::field::server, "zai-proxy");
-        r.set(http::field::content_type, "application/json");
-        for (const auto& [name, value] : answer.headers) r.set(name, value);
-        r.body() = std::move(answer.body);
-        return r;
-      });
-
-  if (const auto ec = server.listen(cfg.host, cfg.port); ec) {
+  app a(cfg, workers);
+  const auto port = a.start();
+  if (!port) {
     std::fprintf(stderr, "zai-proxy: cannot listen on %s:%u: %s\n", cfg.host.c_str(), cfg.port,
-                 ec.message().c_str());
+                 port.error().message().c_str());
     return 1;
   }
-  a.start();
-  server.start();
-  log_event("info", "listening",
-            {{"address", cfg.host + ":" + std::to_string(server.port())},
-             {"upstream", cfg.zai_base_url.origin()},
-             {"pool_size", std::to_string(cfg.token_pool_size)}});
-
-  asio::signal_set signals(io, SIGINT, SIGTERM);
+  // Before the line that tells a supervisor (or a test) it may signal us.
+  asio::signal_set signals(a.first().io(), SIGINT, SIGTERM);
   signals.async_wait([&](const error_code& ec, int) {
     if (ec) return;
-    asio::co_spawn(io, shut_down(io, server, a, cfg.shutdown_grace), asio::detached);
+    asio::co_spawn(a.first().io(), shut_down(a, cfg.shutdown_grace), asio::detached);
   });
+  log_event("info", "listening",
+            {{"address", cfg.host + ":" + std::to_string(*port)},
+             {"upstream", cfg.zai_base_url.origin()},
+             {"pool_size", std::to_string(cfg.token_pool_size)},
+             {"workers", std::to_string(workers)}});
 
-  io.run();
+  a.run();
   return 0;
 }

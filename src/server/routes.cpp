@@ -3,9 +3,9 @@
 // the completion driver runs; the access log line every request ends with.
 #include "core/api/front_door.hpp"
 #include "core/flow/completion_flow.hpp"
-#include "server/app.hpp"
 #include "server/completion_driver.hpp"
 #include "server/log.hpp"
+#include "server/worker.hpp"
 #include "server/respond.hpp"
 
 namespace zai::server {
@@ -34,7 +34,7 @@ void log_access(const exchange& ex) {
 
 }  // namespace
 
-awaitable<bool> app::handle(exchange& ex) {
+awaitable<bool> worker::handle(exchange& ex) {
   // Exceptions are not part of the data path (every expected failure is an error code or an
   // api_error); one that escapes anyway (a bug, or memory running out) is caught once, here:
   // the client gets a 500 error object if nothing was sent yet, and never a stack trace.
@@ -58,12 +58,12 @@ awaitable<bool> app::handle(exchange& ex) {
   co_return keep;
 }
 
-awaitable<bool> app::answer(exchange& ex) {
+awaitable<bool> worker::answer(exchange& ex) {
   const auto& req = ex.request;
   const front_request front{sv(req.method_string()), sv(req.target()),
                             sv(req[http::field::authorization]), sv(req[http::field::origin]),
                             sv(req["x-api-key"])};
-  auto opened = gateway_.open(front, req.body(), false, now());
+  auto opened = app_.core().open(front, req.body(), false, now());
   if (opened.response) co_return co_await send(ex, to_beast(ex, std::move(*opened.response)));
   ex.model = opened.flow->model();
   co_return co_await serve_completion(*this, ex, *opened.flow);

@@ -51,8 +51,10 @@ process.on('exit', () => {
 export async function startProxy(env = {}, args = []) {
   if (TARGET === 'worker') return startWorkerProxy(env, args);
   const child = spawn(proxyBin, ['--port', '0', '--host', '127.0.0.1', ...args], {
+    // ZAI_PROXY_WORKERS: the event loops of every proxy the suite starts (the TSan run sets it).
     env: { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS,
-           UBSAN_OPTIONS: process.env.UBSAN_OPTIONS, API_KEY, LOG_LEVEL: 'info', ...env },
+           UBSAN_OPTIONS: process.env.UBSAN_OPTIONS, TSAN_OPTIONS: process.env.TSAN_OPTIONS,
+           WORKERS: process.env.ZAI_PROXY_WORKERS, API_KEY, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
@@ -96,6 +98,9 @@ export async function startProxy(env = {}, args = []) {
         process.stderr.write(`zai-proxy exited with ${code ?? killedBy}; its log:\n${logs.join('\n')}\n`);
       }
       assertNoSecrets(logs);
+      // A sanitizer that reports and carries on (TSan) must still fail the test that saw it.
+      const report = logs.find((line) => /^(WARNING|ERROR): \w+Sanitizer/.test(line));
+      assert.equal(report, undefined, `zai-proxy's log holds a sanitizer report:\n${logs.join('\n')}`);
       return code;
     },
   };

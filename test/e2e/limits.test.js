@@ -87,7 +87,8 @@ describe('request deadlines and sizes', nativeOnly('socket-level limits of the n
 });
 
 describe('MAX_CONNECTIONS', nativeOnly('the Worker has no connections of its own to count'), () => {
-  const stack = useStack({ env: { MAX_CONNECTIONS: '4' } });
+  // Four loops: the cap is the process's, not each loop's.
+  const stack = useStack({ env: { MAX_CONNECTIONS: '4', WORKERS: '4' } });
 
   test('a connection over the cap gets 503 server_overloaded with Retry-After, then service resumes', async () => {
     // Keep-alive connections that each got an answer stay held by the proxy. The test runner's
@@ -123,10 +124,11 @@ describe('MAX_CONNECTIONS', nativeOnly('the Worker has no connections of its own
   });
 });
 
-// The native server counts its process's completions; the Worker counts its isolate's.
+// The native server counts its process's completions (on all of its loops); the Worker counts
+// its isolate's.
 describe('MAX_CONCURRENT_STREAMS', () => {
   const stack = useStack({
-    fake: { max_inflight_per_user: 0 }, env: { MAX_CONCURRENT_STREAMS: '1' },
+    fake: { max_inflight_per_user: 0 }, env: { MAX_CONCURRENT_STREAMS: '1', WORKERS: '4' },
   });
 
   test('a completion over the cap gets 429 with Retry-After; the first one is unharmed', async () => {

@@ -61,9 +61,26 @@ inline std::string header(const plain_response& r, std::string_view name) {
   return {};
 }
 
+// A gateway lock for one thread that fails the test when a gateway call takes it while it is
+// held (a std::mutex would deadlock there) or releases it unheld.
+struct checking_lock final : gateway_lock {
+  void lock() override {
+    EXPECT_FALSE(held) << "the gateway took its lock twice";
+    held = true;
+    ++taken;
+  }
+  void unlock() override {
+    EXPECT_TRUE(held) << "the gateway released a lock it did not hold";
+    held = false;
+  }
+  bool held = false;
+  int taken = 0;
+};
+
 // A gateway with its pool minted, and the client side of one completion on it.
 struct flow_test : ::testing::Test {
-  explicit flow_test(config cfg = test_config(1)) : g(std::move(cfg), 7, native::hmac_sha256) {
+  explicit flow_test(config cfg = test_config(1), gateway_lock* lock = nullptr)
+      : g(std::move(cfg), 7, native::hmac_sha256, lock) {
     upkeep_all(g, t0);
   }
 

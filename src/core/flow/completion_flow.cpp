@@ -25,7 +25,6 @@ completion_flow::completion_flow(gateway& g, const surface& api, chat_request re
       model_(std::move(model)),
       origin_(std::move(origin)),
       serial_(g.next_serial()) {
-  ++gateway_.in_flight_;
   if (!request_.tools.empty()) {
     nonce_ = make_tool_nonce(g.random_bits());
     parser_ = std::make_unique<tool_call_parser>(request_, nonce_);
@@ -41,7 +40,7 @@ completion_flow::completion_flow(gateway& g, const surface& api, chat_request re
 
 completion_flow::~completion_flow() {
   if (state_ != state::over) abandon(last_now_);
-  --gateway_.in_flight_;
+  gateway_.completion_over();
 }
 
 action completion_flow::next(instant now) {
@@ -61,7 +60,7 @@ action completion_flow::next(instant now) {
 // breaker's probe.
 action completion_flow::admit(instant now) {
   if (cut_) return fail(shutdown_cut(), now);
-  const auto admission = gateway_.breaker().admit(now.steady);
+  const auto admission = gateway_.admit(now);
   if (!admission.allowed) return fail(breaker_refusal(admission.retry_after), now);
   probe_ = admission.probe;
   answered_ = false;
@@ -74,7 +73,7 @@ action completion_flow::admit(instant now) {
 
 action completion_flow::acquire(instant now) {
   if (cut_) return fail(shutdown_cut(), now);
-  if (auto lease = gateway_.pool().acquire(now.steady, fresh_after_)) {
+  if (auto lease = gateway_.lease_token(now, fresh_after_)) {
     lease_ = std::move(lease);
     pool_slot_ = static_cast<int>(lease_->slot);
     if (budget_.captcha_provider) {
@@ -97,8 +96,7 @@ action completion_flow::acquire(instant now) {
     return fail(retrying_->error, now);
   }
   api_error e = make_error(errc::no_token_available);
-  e.retry_after_seconds =
-      static_cast<int>(gateway_.pool().retry_after_hint(now.steady).count());
+  e.retry_after_seconds = static_cast<int>(gateway_.token_retry_after(now).count());
   return fail(e, now);
 }
 
@@ -163,7 +161,7 @@ action completion_flow::on_failure(bool timed_out, instant now) {
 action completion_flow::judge(upstream_verdict v, instant now) {
   report(&v, now);
   release(v.token, v.token_retry_after_seconds, now);
-  if (v.token == lease_outcome::unauthorized) fresh_after_ = gateway_.pool().rejections();
+  if (v.token == lease_outcome::unauthorized) fresh_after_ = gateway_.token_rejections();
   if (v.refresh_fe_version && !cut_ && gateway_.scrapes_fe_version()) {
     refreshing_ = std::move(v);
     upstream_ = build_front_page_request(gateway_.cfg());
@@ -261,8 +259,8 @@ action completion_flow::collect(instant now) {
   }
   answer a = collected(*finish);
   if (missed_call_) return retry_for_call(now);
-  const surface_context ctx = gateway_.context(now);
-  response_ = json_answer(200, api_.whole(meta_, request_, a, ctx), origin_, gateway_.cfg());
+  response_ =
+      json_answer(200, gateway_.whole_body(api_, meta_, request_, a, now), origin_, gateway_.cfg());
   release(lease_outcome::ok, std::nullopt, now);
   state_ = state::over;
   return action::respond;
@@ -279,8 +277,7 @@ action completion_flow::on_quiet(instant now) {
 }
 
 void completion_flow::start_encoder(std::string& out) {
-  const surface_context ctx = gateway_.context(last_now_);
-  encoder_ = api_.stream_encoder(meta_, request_, ctx);
+  encoder_ = gateway_.stream_encoder(api_, meta_, request_, last_now_);
   encoder_->open(out);
   head_committed_ = true;
 }
@@ -326,14 +323,14 @@ void completion_flow::release(lease_outcome outcome, std::optional<int> retry_af
   if (!lease_) return;
   std::optional<token_pool::duration> hint;
   if (retry_after_seconds) hint = std::chrono::seconds(*retry_after_seconds);
-  gateway_.pool().release(*lease_, outcome, now.steady, hint);
+  gateway_.release_token(*lease_, outcome, now, hint);
   lease_.reset();
 }
 
 void completion_flow::report(upstream_verdict* verdict, instant now) {
   if (reported_) return;
   reported_ = true;
-  report_to_breaker(gateway_.breaker(), now.steady, probe_, answered_, verdict, serial_);
+  gateway_.report_attempt(now, probe_, answered_, verdict, serial_);
 }
 
 // The client's error for a failed stream: a stream cut short by the idle timeout is the

@@ -134,5 +134,54 @@ TEST_F(invalidated_pool_test, a_retry_whose_mint_never_comes_is_a_503_after_the_
   EXPECT_NE(c->response().body.find("no_token_available"), std::string::npos);
 }
 
+// The native server runs flows on several event loops, with the gateway behind a std::mutex:
+// every shared step takes the lock exactly once at a time, also the store's (Responses API).
+struct locked_gateway_test : flow_test {
+  locked_gateway_test() : flow_test(test_config(1), &lock) {}
+  static inline checking_lock lock;
+};
+
+TEST_F(locked_gateway_test, every_gateway_call_of_a_completion_takes_the_lock_once_at_a_time) {
+  const int before = lock.taken;
+  auto c = start(true);
+  ASSERT_EQ(c->next(at(t0)), action::fetch);
+  ASSERT_EQ(c->on_response(200, "text/event-stream", "", "", at(t0)), action::read);
+  ASSERT_EQ(feed(*c, testing::read_sample(1)), action::end_stream);
+  c.reset();
+  EXPECT_FALSE(lock.held);
+  EXPECT_GT(lock.taken, before);
+  EXPECT_EQ(leases(), 0u);
+  EXPECT_EQ(g.completions_in_flight(), 0u);
+}
+
+TEST_F(locked_gateway_test, a_stored_response_is_kept_and_continued_under_the_lock) {
+  for (const bool stream : {false, true}) {
+    auto opened = g.open({"POST", "/v1/responses", "Bearer k", ""},
+                         R"({"model":"glm-4.7","input":"Hello","stream":)" +
+                             std::string(stream ? "true" : "false") + "}",
+                         false, at(t0));
+    ASSERT_TRUE(opened.flow);
+    auto& c = *opened.flow;
+    ASSERT_EQ(c.next(at(t0)), action::fetch);
+    ASSERT_EQ(c.on_response(200, "text/event-stream", "", "", at(t0)), action::read);
+    const action last = feed(c, testing::read_sample(1));
+    ASSERT_EQ(last, stream ? action::end_stream : action::respond);
+    EXPECT_FALSE(lock.held);
+  }
+  const std::string id = R"("id":"resp_)";
+  const auto at_id = written.find(id);
+  ASSERT_NE(at_id, std::string::npos);
+  const std::string stored = written.substr(at_id + 6, written.find('"', at_id + 6) - at_id - 6);
+  auto continued = g.open({"POST", "/v1/responses", "Bearer k", ""},
+                          R"({"model":"glm-4.7","input":"More","previous_response_id":")" +
+                              stored + "\"}",
+                          false, at(t0));
+  EXPECT_TRUE(continued.flow) << (continued.response ? continued.response->body : "");
+  auto fetched = g.open({"GET", "/v1/responses/" + stored, "Bearer k", ""}, "", false, at(t0));
+  ASSERT_TRUE(fetched.response);
+  EXPECT_EQ(fetched.response->status, 200);
+  EXPECT_FALSE(lock.held);
+}
+
 }  // namespace
 }  // namespace zai

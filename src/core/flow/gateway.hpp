@@ -5,6 +5,10 @@
 // guest token, scrape the front page) and is told what they answered; the host fetches and
 // passes the time into every call. One gateway serves many completion flows (completion_flow.hpp),
 // which take their tokens, breaker admissions and front-end version from it.
+//
+// A host that runs flows on several threads (the native server's event loops) gives the gateway a
+// lock, which every public method takes; the flows reach the shared state only through those
+// methods. The Worker runs one isolate on one thread and gives none (wasm32 has no threads).
 #pragma once
 
 #include <chrono>
@@ -19,6 +23,7 @@
 #include "core/api/response_store.hpp"
 #include "core/api/surface.hpp"
 #include "core/config.hpp"
+#include "core/flow/upstream_verdict.hpp"
 #include "core/ids.hpp"
 #include "core/pool/token_pool.hpp"
 #include "core/pool/waf_breaker.hpp"
@@ -50,22 +55,33 @@ struct upkeep_job {
 // tokens are minted); a mint is one small request.
 inline constexpr std::chrono::seconds mint_wait{10};
 
+// The host's mutual exclusion, injected so that the core itself needs no threads: the native
+// server implements it with a std::mutex.
+class gateway_lock {
+ public:
+  virtual ~gateway_lock() = default;
+  virtual void lock() = 0;
+  virtual void unlock() = 0;
+};
+
 class gateway {
  public:
-  gateway(config cfg, std::uint64_t seed, hmac_sha256_fn hmac);
+  // `lock`: null when one thread makes every call; otherwise it must outlive the gateway.
+  gateway(config cfg, std::uint64_t seed, hmac_sha256_fn hmac, gateway_lock* lock = nullptr);
   ~gateway();
   gateway(const gateway&) = delete;
   gateway& operator=(const gateway&) = delete;
 
+  // Never changes after construction: read without the lock.
   const config& cfg() const { return cfg_; }
-  token_pool& pool() { return pool_; }
-  waf_breaker& breaker() { return breaker_; }
-  const std::string& fe_version() const { return fe_version_; }
   hmac_sha256_fn hmac() const { return hmac_; }
-  // What a surface may use at `now`: the configuration and the stored responses.
-  surface_context context(instant now) {
-    return {cfg_, &responses_, static_cast<double>(now.unix_ms)};
-  }
+  bool scrapes_fe_version() const { return cfg_.zai_fe_version.empty(); }
+  // The pool and the breaker as they are, for tests (unlocked, read only).
+  const token_pool& pool() const { return pool_; }
+  const waf_breaker& breaker() const { return breaker_; }
+
+  // A copy: another thread may replace the version meanwhile.
+  std::string fe_version() const;
   // The full URL of an upstream request (the Worker fetches URLs; the server sends the target).
   std::string upstream_url(const upstream_request& r) const;
 
@@ -81,10 +97,27 @@ class gateway {
   std::optional<std::chrono::steady_clock::time_point> next_upkeep(instant now) const;
   // The front-end version is stale (a 426): scrape it at the next upkeep.
   void refresh_fe_version(instant now);
-  bool scrapes_fe_version() const { return cfg_.zai_fe_version.empty(); }
   // A token is being minted, or a slot's mint is due now (a 401 just emptied it): a completion
   // that found no token may wait for it.
   bool mint_under_way(instant now) const;
+
+  // What a completion flow asks of the shared state: the breaker's admission and how an attempt
+  // ended (report_to_breaker), a token lease and its release, the pool's hints.
+  waf_breaker::admission admit(instant now);
+  void report_attempt(instant now, bool probe, bool answered, upstream_verdict* verdict,
+                      std::uint64_t serial);
+  std::optional<token_lease> lease_token(instant now, std::uint64_t minted_after);
+  void release_token(const token_lease& lease, lease_outcome outcome, instant now,
+                     std::optional<token_pool::duration> retry_after);
+  std::uint64_t token_rejections() const;
+  std::chrono::seconds token_retry_after(instant now) const;
+
+  // A surface touches the shared response store only while it parses a request, builds a whole
+  // body, or opens and ends a stream (storing the answer): those calls run under the lock.
+  std::string whole_body(const surface& api, const completion_meta& meta,
+                         const chat_request& request, const answer& a, instant now);
+  std::unique_ptr<answer_encoder> stream_encoder(const surface& api, const completion_meta& meta,
+                                                 const chat_request& request, instant now);
 
   // The front door (routing, auth, CORS, the small endpoints), then the body. Either a whole
   // response or a completion for the host to drive.
@@ -96,20 +129,30 @@ class gateway {
               instant now);
 
   front_status status(instant now) const;
-  std::size_t completions_in_flight() const { return in_flight_; }
+  std::size_t completions_in_flight() const;
 
-  std::string random_uuid() { return ids_.uuid(); }
-  std::string random_id(std::string_view prefix) { return ids_.prefixed(prefix); }
-  std::uint64_t random_bits() { return ids_.bits(); }
-  std::uint64_t next_serial() { return ++serial_; }
+  std::string random_uuid();
+  std::string random_id(std::string_view prefix);
+  std::uint64_t random_bits();
+  std::uint64_t next_serial();
 
  private:
   friend class completion_flow;
+  class locker;  // takes lock_ for one scope, if there is one
+  class locked_encoder;
 
+  // A completion flow ends: MAX_CONCURRENT_STREAMS counts it out (open() counted it in).
+  void completion_over();
+
+  front_status status_locked(instant now) const;
+  surface_context context(instant now) {
+    return {cfg_, &responses_, static_cast<double>(now.unix_ms)};
+  }
   plain_response count_tokens(const front_request& request, std::string_view body) const;
-  plain_response stored_response(const front_request& request, instant now);  // counts itself in and out of completions_in_flight()
+  plain_response stored_response(const front_request& request, instant now);
 
   config cfg_;
+  gateway_lock* lock_;
   hmac_sha256_fn hmac_;
   token_pool pool_;
   waf_breaker breaker_;
