@@ -168,6 +168,9 @@ ready() { [ "$(status_of /readyz)" = 200 ]; }
 until_true 30 ready || { podman logs "$proxy"; die "the proxy never became ready"; }
 ready_ms=$(($(ms_now) - started))
 echo "start to ready (podman run until GET /readyz answers 200): $ready_ms ms"
+# Printed for docs/PERFORMANCE.md, not asserted: memory is a benchmark's figure, not a test's.
+proxy_pid=$(podman inspect --format '{{.State.Pid}}' "$proxy")
+echo "idle RSS of the proxy in the container: $(awk '/VmRSS/ {print $2}' "/proc/$proxy_pid/status") kB"
 
 check "GET /healthz answers 200" test "$(status_of /healthz)" = 200
 health=$(curl -s --max-time 2 "$base_url/health")
