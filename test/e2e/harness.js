@@ -258,8 +258,23 @@ export async function openStalledStream(proxy, body) {
   });
   assert.equal(res.status, 200);
   const reader = res.body.getReader();
+  const decoder = new TextDecoder();
   const { value } = await reader.read();
-  return { first: new TextDecoder().decode(value), reader, abort: () => controller.abort() };
+  const first = decoder.decode(value, { stream: true });
+  return {
+    first,
+    reader,
+    abort: () => controller.abort(),
+    // The whole stream: the first read and everything after it, until the proxy ends it.
+    async whole() {
+      let text = first;
+      for (;;) {
+        const { value: more, done } = await reader.read();
+        if (done) return text + decoder.decode();
+        text += decoder.decode(more, { stream: true });
+      }
+    },
+  };
 }
 
 // Lines a real SSE stream may carry and the proxy must step over: comments, other fields, data

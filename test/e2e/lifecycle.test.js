@@ -147,12 +147,7 @@ describe('SIGTERM past SHUTDOWN_GRACE_MS', nativeOnly('signals and exit codes be
       stack.proxy.signal('SIGTERM');
 
       // The stream keeps what it had, then ends with an error event instead of finishing.
-      let text = stream.first;
-      for (;;) {
-        const { value, done } = await stream.reader.read();
-        if (done) break;
-        text += new TextDecoder().decode(value);
-      }
+      const text = await stream.whole();
       const s = summarize(sseEvents(text));
       assert.equal(s.content, LONG_FIRST);
       assert.deepEqual(s.finish, []);

@@ -81,12 +81,7 @@ describe('SIGTERM with WORKERS=4', nativeOnly('signals and exit codes belong to 
       await stack.ctl.waitFor({ open_streams: n });
       stack.proxy.signal('SIGTERM');
       for (const stream of streams) {
-        let text = stream.first;
-        for (;;) {
-          const { value, done } = await stream.reader.read();
-          if (done) break;
-          text += new TextDecoder().decode(value);
-        }
+        const text = await stream.whole();
         const s = summarize(sseEvents(text));
         assert.equal(s.errors.length, 1, text);
         assert.equal(s.errors[0].code, 'server_shutting_down');
