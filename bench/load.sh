@@ -34,7 +34,24 @@ export WORKERS=$loops
 
 # shellcheck source=bench/replay_upstream.sh
 . bench/replay_upstream.sh
-up_port=$(free_port); floor_port=$(free_port); proxy_port=$(free_port); paced_port=$(free_port)
+# Four distinct ports: two picks may return the same free port, and a proxy that cannot listen
+# would leave /readyz to whichever nginx holds it.
+picked=()
+while [ ${#picked[@]} -lt 4 ]; do
+  p=$(free_port)
+  [[ " ${picked[*]} " == *" $p "* ]] || picked+=("$p")
+done
+read -r up_port floor_port proxy_port paced_port <<<"${picked[*]}"
+wait_ready() {  # $1 the proxy's pid: /readyz answers 200 within 30 s, or its log is shown
+  for _ in $(seq 600); do
+    curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null && return 0
+    kill -0 "$1" 2>/dev/null || break
+    sleep 0.05  # start-up poll of an observable condition, bounded
+  done
+  echo "bench: the proxy (pid $1, port $proxy_port) never became ready; its log:" >&2
+  cat "$work/proxy.log" >&2
+  return 1
+}
 
 # Paced streams come from the same nginx, rate-limited to 1 KB/s: the recorded stream then
 # takes about six seconds, arriving a few events at a time. (A Node fake pacing per event
@@ -50,11 +67,7 @@ nginx_conf "$work/floor" "$loops" "upstream zai { server 127.0.0.1:$up_port; kee
 ZAI_BASE_URL="http://127.0.0.1:$up_port" ZAI_FE_VERSION=prod-fe-1.1.98 TOKEN_POOL_SIZE=5 \
   LOG_LEVEL=warn "$bin" --host 127.0.0.1 --port "$proxy_port" 2>"$work/proxy.log" &
 proxy_pid=$!; pids+=("$proxy_pid")
-for _ in $(seq 200); do
-  curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null && break
-  sleep 0.05  # start-up poll of an observable condition, bounded
-done
-curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null
+wait_ready "$proxy_pid"
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() {  # user + system ticks of the given processes (all their threads), summed
@@ -127,7 +140,7 @@ declare -A paced_rss paced_ok
 ZAI_BASE_URL="http://127.0.0.1:$paced_port" ZAI_FE_VERSION=prod-fe-1.1.98 TOKEN_POOL_SIZE=5 \
   LOG_LEVEL=warn "$bin" --host 127.0.0.1 --port "$proxy_port" 2>>"$work/proxy.log" &
 proxy_pid=$!; pids+=("$proxy_pid")
-for _ in $(seq 200); do curl -sf "http://127.0.0.1:$proxy_port/readyz" >/dev/null && break; sleep 0.05; done
+wait_ready "$proxy_pid"
 paced_idle=$(rss_kb "$proxy_pid")
 # Each stream holds two descriptors in the proxy (client and upstream); beyond the limit the
 # proxy would only be measuring EMFILE.
