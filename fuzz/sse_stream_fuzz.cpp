@@ -11,7 +11,9 @@
 //     just before `finished`; exactly one `finished` or `error`, last;
 //   - every chunk the writer produces is `data: <JSON>\n\n` or `data: [DONE]\n\n`, the JSON valid
 //     for a client's parser, and without think tags its deltas add up to the translator's text;
-//   - the non-stream completion body is valid JSON.
+//   - the non-stream completion body is valid JSON;
+//   - every event payload the DOM-free scan reads (event_scan.hpp), and the body itself taken as
+//     one payload, reads exactly as the full JSON parse reads it.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +25,9 @@
 #include "core/api/openai_chat_response.hpp"
 #include "core/stream/stream_translator.hpp"
 #include "core/flow/upstream_verdict.hpp"
+#include "core/stream/sse_decoder.hpp"
 #include "core/stream/utf16.hpp"
+#include "core/zai/event_scan.hpp"
 #include "fuzz_support.hpp"
 
 namespace zai::fuzz {
@@ -59,6 +63,26 @@ run_result translate(std::string_view body, std::string_view piece_lengths,
   r.final_content = translator.final_content();
   r.usage = translator.usage();
   return r;
+}
+
+// The scan answers only what it fully reads, and then as the parser does.
+void check_scan(std::string_view payload) {
+  constexpr std::string_view ws = " \t\r\n";
+  const std::size_t first = payload.find_first_not_of(ws);
+  if (first == std::string_view::npos) return;
+  payload = payload.substr(first, payload.find_last_not_of(ws) - first + 1);
+  if (!payload.starts_with('{')) return;
+  const std::optional<zai_event> scanned = scan_zai_event(payload);
+  if (scanned) {
+    require(*scanned == parse_zai_event_json(payload), "the scan reads as the parser", payload);
+  }
+}
+
+void check_scans(std::string_view body) {
+  check_scan(body);
+  sse_decoder decoder;
+  decoder.feed(body, [](std::string_view payload) { check_scan(payload); });
+  if (decoder.finish() == sse_result::event) check_scan(decoder.payload());
 }
 
 bool same_usage(const token_usage& a, const token_usage& b) {
@@ -202,6 +226,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view body = input->body;
   const translator_limits limits = limits_for(options & 3);
 
+  check_scans(body);
   const run_result whole = translate(body, {}, limits);
   check_contract(whole);
   if (!piece_lengths.empty()) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/stream/utf16.hpp"
+#include "core/zai/event_scan.hpp"
 
 namespace zai {
 namespace {
@@ -263,13 +264,19 @@ std::string_view to_string(upstream_fault fault) {
 }
 
 zai_event parse_zai_event(std::string_view payload) {
-  zai_event ev;
   const std::string_view text = trim(payload);
   if (text == "[DONE]") {
+    zai_event ev;
     ev.what = zai_event::kind::done_sentinel;
     return ev;
   }
-  if (!text.starts_with('{')) return ev;
+  if (!text.starts_with('{')) return {};
+  if (auto scanned = scan_zai_event(text)) return std::move(*scanned);
+  return parse_zai_event_json(text);
+}
+
+zai_event parse_zai_event_json(std::string_view text) {
+  zai_event ev;
   // The event's DOM lives only for this call: it is built in a buffer on the stack (a typical
   // event is a few hundred bytes), and only a larger one takes memory from the heap.
   unsigned char arena[4096];

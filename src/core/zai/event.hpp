@@ -35,12 +35,14 @@ struct token_usage {
   std::uint64_t prompt_tokens = 0, completion_tokens = 0, total_tokens = 0;
   std::uint64_t cached_tokens = 0;
   bool present = false;  // the upstream sent a usage object
+  bool operator==(const token_usage&) const = default;
 };
 
 struct upstream_error {
   upstream_fault fault = upstream_fault::upstream_internal;
   std::string detail;  // `detail` or `message`, as the upstream wrote it
   std::string code;    // `code` or `error_code`, numbers in decimal; empty if none
+  bool operator==(const upstream_error&) const = default;
 };
 
 // How an event changes the accumulated message text (reference §4.3).
@@ -66,10 +68,12 @@ struct zai_event {
   bool done = false;             // data.done == true or phase == "done"
   token_usage usage;
   std::optional<upstream_error> error;
+  bool operator==(const zai_event&) const = default;
 };
 
 // Parses one SSE data payload. Never fails: what it cannot use it reports as not_json or
-// ignored_type. Invalid UTF-8 inside strings becomes U+FFFD, as in the browser.
+// ignored_type. Invalid UTF-8 inside strings becomes U+FFFD, as in the browser. Common frames
+// are scanned without building a JSON DOM (event_scan.hpp).
 zai_event parse_zai_event(std::string_view payload);
 
 }  // namespace zai

@@ -1,0 +1,402 @@
+#include "core/zai/event_scan.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+
+namespace zai {
+namespace {
+
+// How deep the scan follows unknown values before it leaves the payload to the full parser
+// (whose own limit is 32).
+constexpr int max_depth = 16;
+
+// Bytes a string can hold as they are: printable ASCII but the quote and the backslash.
+constexpr std::array<bool, 256> plain_bytes = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+  return t;
+}();
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_utf8(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing
+// past U+10FFFF) that starts with a non-ASCII byte at `p`, or 0.
+std::size_t utf8_length(const char* p, const char* end) {
+  const auto at = [&](std::size_t i) { return static_cast<unsigned char>(p[i]); };
+  const auto tail = [&](std::size_t i) { return (at(i) & 0xC0) == 0x80; };
+  const unsigned char c = at(0);
+  const std::size_t room = static_cast<std::size_t>(end - p);
+  if (c >= 0xC2 && c <= 0xDF) return room >= 2 && tail(1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (room < 3 || !tail(1) || !tail(2)) return 0;
+    if (c == 0xE0 && at(1) < 0xA0) return 0;   // overlong
+    if (c == 0xED && at(1) > 0x9F) return 0;   // a surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (room < 4 || !tail(1) || !tail(2) || !tail(3)) return 0;
+    if (c == 0xF0 && at(1) < 0x90) return 0;  // overlong
+    if (c == 0xF4 && at(1) > 0x8F) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// The fields parse_zai_event reads, each as the last occurrence of its key left it (a JSON
+// object keeps the last of duplicate keys).
+struct frame_fields {
+  bool type_present = false;
+  bool completion_type = false;
+  bool data_object = false;
+  std::optional<std::string> phase, edit, delta, content;
+  std::optional<std::uint64_t> edit_index;
+  bool done = false;
+  std::optional<token_usage> usage;
+};
+
+// A cursor over the payload. Every method returns false for input it does not fully understand,
+// and the scan then gives up.
+class scanner {
+ public:
+  explicit scanner(std::string_view s) : p_(s.data()), end_(s.data() + s.size()) {}
+
+  bool frame(frame_fields& f) {
+    bool seen_data = false;
+    return object([&](std::string_view key) {
+      if (key == "type") {
+        f.type_present = true;
+        std::optional<std::string> type;
+        if (!string_or_other(type)) return false;
+        f.completion_type = type == "chat:completion";
+        return true;
+      }
+      if (key == "data") {
+        if (seen_data) return false;  // which one counts is the full parser's business
+        seen_data = true;
+        if (!next_is('{')) return skip_value(1);
+        f.data_object = true;
+        return data(f);
+      }
+      return key != "error" && skip_value(1);  // an error: the full parser classifies it
+    }) && (space(), p_ == end_);
+  }
+
+ private:
+  bool data(frame_fields& f) {
+    return object([&](std::string_view key) {
+      if (key == "phase") return string_or_other(f.phase);
+      if (key == "delta_content") return string_or_other(f.delta);
+      if (key == "edit_content") return string_or_other(f.edit);
+      if (key == "content") return string_or_other(f.content);
+      if (key == "edit_index") return count_or_other(f.edit_index);
+      if (key == "done") {
+        f.done = literal("true");
+        return f.done || skip_value(2);
+      }
+      if (key == "usage") {
+        if (!next_is('{')) {
+          f.usage.reset();
+          return skip_value(2);
+        }
+        f.usage.emplace();
+        return usage(*f.usage);
+      }
+      // A nested data (error frames repeat `done` and the error there) or an error.
+      return key != "data" && key != "error" && skip_value(2);
+    });
+  }
+
+  bool usage(token_usage& u) {
+    u = token_usage{};
+    u.present = true;
+    std::optional<std::uint64_t> total;
+    const bool ok = object([&](std::string_view key) {
+      if (key == "prompt_tokens") return count_or_zero(u.prompt_tokens);
+      if (key == "completion_tokens") return count_or_zero(u.completion_tokens);
+      if (key == "total_tokens") return count_or_other(total);
+      if (key == "prompt_tokens_details") {
+        u.cached_tokens = 0;
+        if (!next_is('{')) return skip_value(3);
+        return object([&](std::string_view inner) {
+          if (inner == "cached_tokens") return count_or_zero(u.cached_tokens);
+          return skip_value(4);
+        });
+      }
+      return skip_value(3);
+    });
+    if (!ok) return false;
+    u.total_tokens = total.value_or(u.prompt_tokens + u.completion_tokens);
+    return true;
+  }
+
+  // An object at p_: `member(key)` reads each member's value.
+  template <class Member>
+  bool object(Member&& member) {
+    if (!take('{')) return false;
+    if (take('}')) return true;
+    for (;;) {
+      std::string_view key;
+      if (!plain_key(key) || !take(':') || !member(key)) return false;
+      if (take(',')) continue;
+      return take('}');
+    }
+  }
+
+  // A string value into `out`; any other value resets it (the parser reads only strings there).
+  bool string_or_other(std::optional<std::string>& out) {
+    if (!next_is('"')) {
+      out.reset();
+      return skip_value(2);
+    }
+    out.emplace();
+    return string(&*out);
+  }
+
+  // A non-negative count as the parser's count_of reads it: negative integers are 0; fractions,
+  // exponents and integers past 64 bits are left to the parser.
+  bool count_or_other(std::optional<std::uint64_t>& out) {
+    space();
+    if (p_ == end_ || !(is_digit(*p_) || *p_ == '-')) {
+      out.reset();
+      return skip_value(2);
+    }
+    const bool negative = *p_ == '-';
+    const char* digits = p_ + (negative ? 1 : 0);
+    if (!number()) return false;
+    if (std::find_if(digits, p_, [](char c) { return !is_digit(c); }) != p_) return false;
+    std::uint64_t n = 0;
+    for (const char* d = digits; d < p_; ++d) {
+      const auto digit = static_cast<std::uint64_t>(*d - '0');
+      if (n > (UINT64_MAX - digit) / 10) return false;
+      n = n * 10 + digit;
+    }
+    out = negative ? 0 : n;
+    return true;
+  }
+
+  // A count where a missing or non-numeric value means 0.
+  bool count_or_zero(std::uint64_t& out) {
+    std::optional<std::uint64_t> n;
+    if (!count_or_other(n)) return false;
+    out = n.value_or(0);
+    return true;
+  }
+
+  bool skip_value(int depth) {
+    space();
+    if (p_ == end_ || depth > max_depth) return false;
+    switch (*p_) {
+      case '"': return string(nullptr);
+      case '{':
+        return object([&](std::string_view) { return skip_value(depth + 1); });
+      case '[': {
+        ++p_;
+        if (take(']')) return true;
+        for (;;) {
+          if (!skip_value(depth + 1)) return false;
+          if (take(',')) continue;
+          return take(']');
+        }
+      }
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return number();
+    }
+  }
+
+  // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, with an exponent of at most four digits (a
+  // larger one is the parser's to refuse or round).
+  bool number() {
+    if (p_ < end_ && *p_ == '-') ++p_;
+    if (p_ == end_ || !is_digit(*p_)) return false;
+    if (*p_ == '0') {
+      ++p_;
+    } else {
+      while (p_ < end_ && is_digit(*p_)) ++p_;
+    }
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      if (digits() == 0) return false;
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const std::size_t n = digits();
+      if (n == 0 || n > 4) return false;
+    }
+    return true;
+  }
+
+  std::size_t digits() {
+    const char* start = p_;
+    while (p_ < end_ && is_digit(*p_)) ++p_;
+    return static_cast<std::size_t>(p_ - start);
+  }
+
+  bool literal(std::string_view word) {
+    space();
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0) {
+      return false;
+    }
+    p_ += word.size();
+    return true;
+  }
+
+  // A key without escapes (the fields read here have none).
+  bool plain_key(std::string_view& key) {
+    if (!next_is('"')) return false;
+    const char* start = p_ + 1;
+    if (!string(nullptr)) return false;
+    key = std::string_view(start, static_cast<std::size_t>(p_ - 1 - start));
+    return key.find('\\') == std::string_view::npos;
+  }
+
+  // A string at p_, decoded into `out` when there is one. Gives up on what the parser would
+  // have to repair: control characters, malformed UTF-8, a lone surrogate escape.
+  bool string(std::string* out) {
+    ++p_;  // the opening quote
+    const char* run = p_;
+    for (;;) {
+      while (p_ < end_ && plain_bytes[static_cast<unsigned char>(*p_)]) ++p_;
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        if (out) out->append(run, p_);
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        if (out) out->append(run, p_);
+        if (!escape(out)) return false;
+        run = p_;
+      } else {
+        const std::size_t n = c < 0x20 ? 0 : utf8_length(p_, end_);
+        if (n == 0) return false;
+        p_ += n;
+      }
+    }
+  }
+
+  bool escape(std::string* out) {
+    if (end_ - p_ < 2) return false;
+    char c = 0;
+    switch (p_[1]) {
+      case '"': c = '"'; break;
+      case '\\': c = '\\'; break;
+      case '/': c = '/'; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      case 'u': return unicode_escape(out);
+      default: return false;
+    }
+    if (out) *out += c;
+    p_ += 2;
+    return true;
+  }
+
+  // \uXXXX, or a \uD8xx\uDCxx pair.
+  bool unicode_escape(std::string* out) {
+    long unit = code_unit();
+    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const long low = code_unit();
+      if (low < 0xDC00 || low > 0xDFFF) return false;
+      unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+    }
+    if (out) append_utf8(*out, static_cast<std::uint32_t>(unit));
+    return true;
+  }
+
+  long code_unit() {
+    if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return -1;
+    long unit = 0;
+    for (int i = 2; i < 6; ++i) {
+      const int digit = hex_value(p_[i]);
+      if (digit < 0) return -1;
+      unit = unit * 16 + digit;
+    }
+    p_ += 6;
+    return unit;
+  }
+
+  void space() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+  }
+  bool next_is(char c) {
+    space();
+    return p_ < end_ && *p_ == c;
+  }
+  bool take(char c) {
+    if (!next_is(c)) return false;
+    ++p_;
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+};
+
+}  // namespace
+
+std::optional<zai_event> scan_zai_event(std::string_view payload) {
+  frame_fields f;
+  if (!scanner(payload).frame(f)) return std::nullopt;
+  zai_event ev;
+  if (f.type_present && !f.completion_type) {
+    ev.what = zai_event::kind::ignored_type;
+    return ev;
+  }
+  ev.what = zai_event::kind::event;
+  if (!f.data_object) return ev;
+  if (f.phase) ev.phase = std::move(*f.phase);
+  ev.done = f.done || ev.phase == "done";
+  if (f.usage) ev.usage = *f.usage;
+  if (f.edit) {
+    ev.mutation = text_mutation::edit;
+    ev.text = std::move(*f.edit);
+    ev.edit_index = f.edit_index.value_or(0);
+  } else if (f.delta) {
+    ev.mutation = text_mutation::append;
+    ev.text = std::move(*f.delta);
+  } else if (f.content) {
+    ev.mutation = text_mutation::replace;
+    ev.text = std::move(*f.content);
+  }
+  return ev;
+}
+
+}  // namespace zai
