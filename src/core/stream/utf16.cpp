@@ -1,7 +1,24 @@
 #include "core/stream/utf16.hpp"
 
+#include <cstdint>
+#include <cstring>
+
 namespace zai {
 namespace {
+
+// True when every byte of `s` is ASCII; eight bytes per step.
+bool all_ascii(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080U) != 0) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
 
 // One step of the WHATWG UTF-8 decoder: how many bytes the next character (or the next
 // maximal invalid subpart) takes, and how many UTF-16 units it becomes.
@@ -70,6 +87,10 @@ std::size_t utf8_offset_of_utf16(std::string_view utf8, std::size_t index) {
 }
 
 std::size_t utf8_offset_of_last_chars(std::string_view utf8, std::size_t count) {
+  // The common case, an ASCII tail: one byte per character.
+  if (count <= utf8.size() && all_ascii(utf8.substr(utf8.size() - count))) {
+    return utf8.size() - count;
+  }
   std::size_t pos = utf8.size();
   for (; count > 0 && pos > 0; --count) {
     --pos;

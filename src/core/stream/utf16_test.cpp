@@ -64,6 +64,13 @@ TEST(utf16, last_chars_offset_never_splits_a_character) {
   EXPECT_EQ(utf8_offset_of_last_chars(thumbs, 0), thumbs.size());
   EXPECT_EQ(utf8_offset_of_last_chars(thumbs, 100), 0u);
   EXPECT_EQ(utf8_offset_of_last_chars("\x80\x80\x80\x80\x80", 1), 1u);  // garbage: no underflow
+  // An ASCII tail (read eight bytes at a time) next to longer characters.
+  const std::string mixed = "\xC3\xA9" + std::string(20, 'a');
+  EXPECT_EQ(utf8_offset_of_last_chars(mixed, 20), 2u);
+  EXPECT_EQ(utf8_offset_of_last_chars(mixed, 21), 0u);
+  EXPECT_EQ(utf8_offset_of_last_chars(mixed, 9), 13u);
+  EXPECT_EQ(utf8_offset_of_last_chars(mixed + "\xC3\xA9", 2), 21u);
+  EXPECT_EQ(utf8_offset_of_last_chars("", 0), 0u);
 }
 
 TEST(utf16, boundary_at_or_after_skips_continuation_bytes) {

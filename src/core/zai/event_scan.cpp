@@ -14,10 +14,12 @@ namespace {
 // (whose own limit is 32).
 constexpr int max_depth = 16;
 
-// Bytes a string can hold as they are: printable ASCII but the quote and the backslash.
+// Bytes a string can hold as they are: printable ASCII but the quote and the backslash; with
+// `any_utf8`, also every byte from 0x80 (for strings whose UTF-8 is not checked, below).
+template <bool any_utf8>
 constexpr std::array<bool, 256> plain_bytes = [] {
   std::array<bool, 256> t{};
-  for (int c = 0x20; c < 0x80; ++c) t[c] = c != '"' && c != '\\';
+  for (int c = 0x20; c < 0x100; ++c) t[c] = c != '"' && c != '\\' && (any_utf8 || c < 0x80);
   return t;
 }();
 
@@ -71,17 +73,65 @@ std::size_t utf8_length(const char* p, const char* end) {
   return 0;
 }
 
+// A string value as it stands in the payload, between its quotes: checked, decoded only when
+// used (most have no escape, and then the bytes are the value).
+struct string_field {
+  std::string_view raw;
+  bool present = false;
+  bool escaped = false;
+};
+
 // The fields parse_zai_event reads, each as the last occurrence of its key left it (a JSON
 // object keeps the last of duplicate keys).
 struct frame_fields {
   bool type_present = false;
   bool completion_type = false;
   bool data_object = false;
-  std::optional<std::string> phase, edit, delta, content;
+  string_field phase, edit, delta, content;
   std::optional<std::uint64_t> edit_index;
   bool done = false;
   std::optional<token_usage> usage;
 };
+
+// The value of a checked string (scanner::string accepted it).
+std::string decoded(const string_field& f) {
+  if (!f.escaped) return std::string(f.raw);
+  std::string out;
+  out.reserve(f.raw.size());
+  for (std::size_t i = 0; i < f.raw.size(); ++i) {
+    if (f.raw[i] != '\\') {
+      out += f.raw[i];
+      continue;
+    }
+    const char e = f.raw[++i];
+    switch (e) {
+      case 'b': out += '\b'; break;
+      case 'f': out += '\f'; break;
+      case 'n': out += '\n'; break;
+      case 'r': out += '\r'; break;
+      case 't': out += '\t'; break;
+      case 'u': {
+        const auto unit_at = [&](std::size_t at) {
+          std::uint32_t unit = 0;
+          for (std::size_t k = at; k < at + 4; ++k) {
+            unit = unit * 16 + static_cast<std::uint32_t>(hex_value(f.raw[k]));
+          }
+          return unit;
+        };
+        std::uint32_t cp = unit_at(i + 1);
+        i += 4;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {  // checked: a low surrogate escape follows
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (unit_at(i + 3) - 0xDC00);
+          i += 6;
+        }
+        append_utf8(out, cp);
+        break;
+      }
+      default: out += e; break;  // " \ /
+    }
+  }
+  return out;
+}
 
 // A cursor over the payload. Every method returns false for input it does not fully understand,
 // and the scan then gives up.
@@ -94,9 +144,9 @@ class scanner {
     return object([&](std::string_view key) {
       if (key == "type") {
         f.type_present = true;
-        std::optional<std::string> type;
+        string_field type;
         if (!string_or_other(type)) return false;
-        f.completion_type = type == "chat:completion";
+        f.completion_type = type.present && decoded(type) == "chat:completion";
         return true;
       }
       if (key == "data") {
@@ -172,13 +222,16 @@ class scanner {
   }
 
   // A string value into `out`; any other value resets it (the parser reads only strings there).
-  bool string_or_other(std::optional<std::string>& out) {
+  bool string_or_other(string_field& out) {
     if (!next_is('"')) {
-      out.reset();
+      out = {};
       return skip_value(2);
     }
-    out.emplace();
-    return string(&*out);
+    out.present = true;
+    const char* start = p_ + 1;
+    if (!string<false>(&out.escaped)) return false;
+    out.raw = std::string_view(start, static_cast<std::size_t>(p_ - 1 - start));
+    return true;
   }
 
   // A non-negative count as the parser's count_of reads it: negative integers are 0; fractions,
@@ -215,7 +268,7 @@ class scanner {
     space();
     if (p_ == end_ || depth > max_depth) return false;
     switch (*p_) {
-      case '"': return string(nullptr);
+      case '"': return string<true>(nullptr);
       case '{':
         return object([&](std::string_view) { return skip_value(depth + 1); });
       case '[': {
@@ -276,30 +329,33 @@ class scanner {
   // A key without escapes (the fields read here have none).
   bool plain_key(std::string_view& key) {
     if (!next_is('"')) return false;
-    const char* start = p_ + 1;
-    if (!string(nullptr)) return false;
-    key = std::string_view(start, static_cast<std::size_t>(p_ - 1 - start));
-    return key.find('\\') == std::string_view::npos;
+    const char* start = ++p_;
+    while (p_ < end_ && plain_bytes<true>[static_cast<unsigned char>(*p_)]) ++p_;
+    if (p_ == end_ || *p_ != '"') return false;  // an escape or a control character
+    key = std::string_view(start, static_cast<std::size_t>(p_ - start));
+    ++p_;
+    return true;
   }
 
-  // A string at p_, decoded into `out` when there is one. Gives up on what the parser would
-  // have to repair: control characters, malformed UTF-8, a lone surrogate escape.
-  bool string(std::string* out) {
+  // Steps over the string at p_, and gives up on what the parser would refuse or repair:
+  // control characters, a bad escape, a lone surrogate escape, and — in a string whose value
+  // is read (`any_utf8` false) — malformed UTF-8. A skipped string may hold malformed UTF-8:
+  // the parser's repair pass only replaces those bytes with U+FFFD, which changes no field it
+  // reads. `escaped` tells whether the string has any escape.
+  template <bool any_utf8>
+  bool string(bool* escaped) {
     ++p_;  // the opening quote
-    const char* run = p_;
     for (;;) {
-      while (p_ < end_ && plain_bytes[static_cast<unsigned char>(*p_)]) ++p_;
+      while (p_ < end_ && plain_bytes<any_utf8>[static_cast<unsigned char>(*p_)]) ++p_;
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
-        if (out) out->append(run, p_);
         ++p_;
         return true;
       }
       if (c == '\\') {
-        if (out) out->append(run, p_);
-        if (!escape(out)) return false;
-        run = p_;
+        if (escaped) *escaped = true;
+        if (!escape()) return false;
       } else {
         const std::size_t n = c < 0x20 ? 0 : utf8_length(p_, end_);
         if (n == 0) return false;
@@ -308,36 +364,26 @@ class scanner {
     }
   }
 
-  bool escape(std::string* out) {
+  // Checks the escape at p_ and steps over it.
+  bool escape() {
     if (end_ - p_ < 2) return false;
-    char c = 0;
     switch (p_[1]) {
-      case '"': c = '"'; break;
-      case '\\': c = '\\'; break;
-      case '/': c = '/'; break;
-      case 'b': c = '\b'; break;
-      case 'f': c = '\f'; break;
-      case 'n': c = '\n'; break;
-      case 'r': c = '\r'; break;
-      case 't': c = '\t'; break;
-      case 'u': return unicode_escape(out);
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        p_ += 2;
+        return true;
+      case 'u': return unicode_escape();
       default: return false;
     }
-    if (out) *out += c;
-    p_ += 2;
-    return true;
   }
 
   // \uXXXX, or a \uD8xx\uDCxx pair.
-  bool unicode_escape(std::string* out) {
-    long unit = code_unit();
+  bool unicode_escape() {
+    const long unit = code_unit();
     if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF)) return false;
     if (unit >= 0xD800 && unit <= 0xDBFF) {
       const long low = code_unit();
       if (low < 0xDC00 || low > 0xDFFF) return false;
-      unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
     }
-    if (out) append_utf8(*out, static_cast<std::uint32_t>(unit));
     return true;
   }
 
@@ -382,19 +428,19 @@ std::optional<zai_event> scan_zai_event(std::string_view payload) {
   }
   ev.what = zai_event::kind::event;
   if (!f.data_object) return ev;
-  if (f.phase) ev.phase = std::move(*f.phase);
+  if (f.phase.present) ev.phase = decoded(f.phase);
   ev.done = f.done || ev.phase == "done";
   if (f.usage) ev.usage = *f.usage;
-  if (f.edit) {
+  if (f.edit.present) {
     ev.mutation = text_mutation::edit;
-    ev.text = std::move(*f.edit);
+    ev.text = decoded(f.edit);
     ev.edit_index = f.edit_index.value_or(0);
-  } else if (f.delta) {
+  } else if (f.delta.present) {
     ev.mutation = text_mutation::append;
-    ev.text = std::move(*f.delta);
-  } else if (f.content) {
+    ev.text = decoded(f.delta);
+  } else if (f.content.present) {
     ev.mutation = text_mutation::replace;
-    ev.text = std::move(*f.content);
+    ev.text = decoded(f.content);
   }
   return ev;
 }
