@@ -85,25 +85,43 @@ std::string uuid_v4(std::array<unsigned char, 16> b) {
          hex.substr(16, 4) + '-' + hex.substr(20);
 }
 
-std::string form_urlencode(std::string_view text) {
+namespace {
+
+// What application/x-www-form-urlencoded keeps as it is (the browser's URLSearchParams).
+constexpr std::array<bool, 256> form_unreserved = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == '*';
+  }
+  return t;
+}();
+
+}  // namespace
+
+void append_form_urlencoded(std::string& out, std::string_view text) {
   constexpr std::string_view digits = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
-                            c == '*';
-    if (unreserved) {
-      out += ch;
-    } else if (c == ' ') {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t run = i;
+    while (run < text.size() && form_unreserved[static_cast<unsigned char>(text[run])]) ++run;
+    out.append(text.data() + i, run - i);
+    if (run == text.size()) break;
+    const auto c = static_cast<unsigned char>(text[run]);
+    if (c == ' ') {
       out += '+';
     } else {
-      out += '%';
-      out += digits[c >> 4];
-      out += digits[c & 15];
+      const char escaped[3] = {'%', digits[c >> 4], digits[c & 15]};
+      out.append(escaped, 3);
     }
+    i = run + 1;
   }
+}
+
+std::string form_urlencode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_form_urlencoded(out, text);
   return out;
 }
 

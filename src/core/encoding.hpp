@@ -25,6 +25,7 @@ std::string uuid_v4(std::array<unsigned char, 16> random_bytes);
 // Form encoding as the browser's URLSearchParams does it: unreserved bytes stay, space becomes
 // '+', everything else is %XX with upper-case hex.
 std::string form_urlencode(std::string_view text);
+void append_form_urlencoded(std::string& out, std::string_view text);
 
 // ASCII control characters (0x00–0x1F and DEL), which no setting or URL may contain.
 bool is_control(char c);

@@ -97,8 +97,11 @@ std::string build_query(const completion_inputs& in, const utc_time_fields& when
                         const std::string& page_path) {
   const http_url& base = in.cfg.zai_base_url;
   const std::string timestamp = std::to_string(in.now_ms);
+  const std::string current_url = base.origin() + page_path;
+  const std::string host = base.authority();
+  const std::string protocol = base.scheme + ":";
   // Browser order (reference §3.2); signature_timestamp is always last.
-  const std::pair<std::string_view, std::string> fields[] = {
+  const std::pair<std::string_view, std::string_view> fields[] = {
       {"timestamp", timestamp},
       {"requestId", in.ids.request_id},
       {"user_id", in.token.user_id},
@@ -118,15 +121,15 @@ std::string build_query(const completion_inputs& in, const utc_time_fields& when
       {"viewport_size", "1920x1080"},
       {"color_depth", "24"},
       {"pixel_ratio", "1"},
-      {"current_url", base.origin() + page_path},
+      {"current_url", current_url},
       {"pathname", page_path},
       {"search", ""},
       {"hash", ""},
-      {"host", base.authority()},
+      {"host", host},
       {"hostname", base.host},
-      {"protocol", base.scheme + ":"},
+      {"protocol", protocol},
       {"referrer", ""},
-      {"title", std::string(page_title)},
+      {"title", page_title},
       {"timezone_offset", "0"},
       {"local_time", when.iso},
       {"utc_time", when.http},
@@ -138,9 +141,11 @@ std::string build_query(const completion_inputs& in, const utc_time_fields& when
       {"signature_timestamp", timestamp},
   };
   std::string query;
+  query.reserve(2048);
   for (const auto& [key, value] : fields) {
     if (!query.empty()) query += '&';
-    query.append(key).append("=").append(form_urlencode(value));
+    query.append(key).append("=");
+    append_form_urlencoded(query, value);
   }
   return query;
 }

@@ -13,6 +13,15 @@ signature_parts sign(std::string_view prompt, std::string_view rid, std::uint64_
   return sign_request({rid, ts, uid, prompt}, default_signing_secret, native::hmac_sha256);
 }
 
+// The native HMAC against RFC 4231 (test cases 2 and 6: a short key, a key longer than a block).
+TEST(signature, native_hmac_matches_rfc_4231) {
+  EXPECT_EQ(hex_lower(native::hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex_lower(native::hmac_sha256(std::string(131, '\xaa'),
+                                          "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
 TEST(signature, reproduces_reference_vector_a) {
   const auto p = sign("hello", "req123", 1700000000000, "user456");
   EXPECT_EQ(p.derived_key, "e37c98fb931005cbfac88fc6d9f09a459c0645f25d89a6c059f56417af6f260b");
