@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/encoding.hpp"
+#include "core/json_text.hpp"
 
 namespace zai {
 namespace {
@@ -150,57 +151,67 @@ std::string build_query(const completion_inputs& in, const utc_time_fields& when
   return query;
 }
 
+// The body as the web app sends it, keys in its order (reference §3.3), written straight into
+// one string: a JSON DOM built and serialised per completion cost more than the rest of the
+// request. Only the optional generation parameters, rarely given, go through Boost.JSON.
 std::string build_body(const completion_inputs& in, const utc_time_fields& when,
                        const std::string& prompt) {
-  namespace json = boost::json;
   const chat_request& req = in.request;
-
-  json::object params;
-  if (req.temperature) params["temperature"] = *req.temperature;
-  if (req.top_p) params["top_p"] = *req.top_p;
-  if (req.max_tokens) params["max_tokens"] = *req.max_tokens;
-  if (!req.stop.empty()) {
-    json::array stop;
-    for (const std::string& s : req.stop) stop.emplace_back(s);
-    params["stop"] = std::move(stop);
-  }
-
   // The upstream's own search would answer in the tools' place, and its results would crowd the
   // one turn that carries the tool contract.
   const bool web_search = in.model.web_search && !tools_in_prompt(req);
-  json::object body;
-  body["stream"] = true;
-  body["model"] = in.model.upstream_id;
-  body["messages"] = json::array{json::object{{"role", "user"}, {"content", prompt}}};
-  body["signature_prompt"] = prompt;
-  body["params"] = std::move(params);
-  body["extra"] = json::object{};
-  body["features"] = json::object{
-      {"image_generation", false},
-      {"web_search", web_search},
-      {"auto_web_search", web_search},
-      {"preview_mode", true},
-      {"flags", json::array{}},
-      {"vlm_tools_enable", false},
-      {"vlm_web_search_enable", false},
-      {"vlm_website_mode", false},
-      {"enable_thinking", req.enable_thinking.value_or(in.model.thinking)},
+  const auto flag = [](bool on) { return on ? std::string_view("true") : "false"; };
+  const auto field = [](std::string& out, std::string_view key, std::string_view value) {
+    out.append(key);
+    append_json_string(out, value);
   };
-  body["variables"] = json::object{
-      {"{{USER_NAME}}", in.token.name},        {"{{USER_LOCATION}}", "Unknown"},
-      {"{{CURRENT_DATETIME}}", when.datetime}, {"{{CURRENT_DATE}}", when.date},
-      {"{{CURRENT_TIME}}", when.time},         {"{{CURRENT_WEEKDAY}}", when.weekday},
-      {"{{CURRENT_TIMEZONE}}", "UTC"},         {"{{USER_LANGUAGE}}", "en-US"},
-  };
-  body["chat_id"] = in.ids.chat_id;
-  body["id"] = in.ids.message_id;
-  body["current_user_message_id"] = in.ids.user_message_id;
-  body["current_user_message_parent_id"] = nullptr;
+
+  std::string body;
+  body.reserve(2 * prompt.size() + 1280);
+  body.append(R"({"stream":true,"model":)");
+  append_json_string(body, in.model.upstream_id);
+  field(body, R"(,"messages":[{"role":"user","content":)", prompt);
+  field(body, R"(}],"signature_prompt":)", prompt);
+  body.append(R"(,"params":)");
+  if (req.temperature || req.top_p || req.max_tokens || !req.stop.empty()) {
+    boost::json::object params;
+    if (req.temperature) params["temperature"] = *req.temperature;
+    if (req.top_p) params["top_p"] = *req.top_p;
+    if (req.max_tokens) params["max_tokens"] = *req.max_tokens;
+    if (!req.stop.empty()) {
+      boost::json::array stop;
+      for (const std::string& s : req.stop) stop.emplace_back(s);
+      params["stop"] = std::move(stop);
+    }
+    body.append(boost::json::serialize(params));
+  } else {
+    body.append("{}");
+  }
+  body.append(R"(,"extra":{},"features":{"image_generation":false,"web_search":)")
+      .append(flag(web_search))
+      .append(R"(,"auto_web_search":)")
+      .append(flag(web_search))
+      .append(R"(,"preview_mode":true,"flags":[],"vlm_tools_enable":false,)"
+              R"("vlm_web_search_enable":false,"vlm_website_mode":false,"enable_thinking":)")
+      .append(flag(req.enable_thinking.value_or(in.model.thinking)));
+  field(body, R"(},"variables":{"{{USER_NAME}}":)", in.token.name);
+  field(body, R"(,"{{USER_LOCATION}}":)", "Unknown");
+  field(body, R"(,"{{CURRENT_DATETIME}}":)", when.datetime);
+  field(body, R"(,"{{CURRENT_DATE}}":)", when.date);
+  field(body, R"(,"{{CURRENT_TIME}}":)", when.time);
+  field(body, R"(,"{{CURRENT_WEEKDAY}}":)", when.weekday);
+  field(body, R"(,"{{CURRENT_TIMEZONE}}":)", "UTC");
+  field(body, R"(,"{{USER_LANGUAGE}}":)", "en-US");
+  field(body, R"(},"chat_id":)", in.ids.chat_id);
+  field(body, R"(,"id":)", in.ids.message_id);
+  field(body, R"(,"current_user_message_id":)", in.ids.user_message_id);
   // Title and tag generation would spend upstream work (and extra events) on a throwaway chat.
-  body["background_tasks"] = json::object{{"title_generation", false}, {"tags_generation", false}};
+  body.append(R"(,"current_user_message_parent_id":null,)"
+              R"("background_tasks":{"title_generation":false,"tags_generation":false})");
   // An empty captcha field can trip the gate, so it is sent only with a value (reference §3.4).
-  if (in.captcha && !in.captcha->empty()) body["captcha_verify_param"] = *in.captcha;
-  return json::serialize(body);
+  if (in.captcha && !in.captcha->empty()) field(body, R"(,"captcha_verify_param":)", *in.captcha);
+  body += '}';
+  return body;
 }
 
 }  // namespace

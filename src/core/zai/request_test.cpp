@@ -256,6 +256,24 @@ TEST(zai_request, generation_params_are_sent_only_when_given) {
   EXPECT_EQ(params.at("stop"), (boost::json::array{"END"}));
 }
 
+// The body is written by hand: any text, escapes and all, reads back as it was.
+TEST(zai_request, any_prompt_text_reads_back_from_the_body) {
+  const std::string text = "quote \" backslash \\ newline \n tab \t nul " + std::string(1, '\0') +
+                           " \x01\x1f\x7f é 😀 </script> {\"json\": [1]}";
+  worked_example ex;
+  ex.request.messages = {msg(message_role::user, text)};
+  ex.request.stop = {"a\"b", "\n"};
+  const upstream_request r = ex.must_build();
+  const boost::json::object body = body_of(r);
+  EXPECT_NE(r.signature_prompt.find(text), std::string::npos);
+  EXPECT_EQ(body.at("signature_prompt").as_string(), r.signature_prompt);
+  EXPECT_EQ(body.at("messages").as_array()[0].as_object().at("content").as_string(),
+            r.signature_prompt);
+  EXPECT_EQ(body.at("params").at("stop"), (boost::json::array{"a\"b", "\n"}));
+  EXPECT_EQ(body.at("current_user_message_parent_id"), nullptr);
+  EXPECT_EQ(body.size(), 14u);  // every field once, none added
+}
+
 TEST(zai_request, captcha_field_only_with_a_value) {
   worked_example ex;
   ex.captcha.reset();
