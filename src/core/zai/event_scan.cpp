@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -188,11 +189,18 @@ class scanner {
   bool usage(token_usage& u) {
     u = token_usage{};
     u.present = true;
-    std::optional<std::uint64_t> total;
+    bool total_given = false;
+    std::uint64_t total = 0;
     const bool ok = object([&](std::string_view key) {
       if (key == "prompt_tokens") return count_or_zero(u.prompt_tokens);
       if (key == "completion_tokens") return count_or_zero(u.completion_tokens);
-      if (key == "total_tokens") return count_or_other(total);
+      if (key == "total_tokens") {
+        std::optional<std::uint64_t> n;
+        if (!count_or_other(n)) return false;
+        total_given = n.has_value();
+        total = n.value_or(0);
+        return true;
+      }
       if (key == "prompt_tokens_details") {
         u.cached_tokens = 0;
         if (!next_is('{')) return skip_value(3);
@@ -204,7 +212,7 @@ class scanner {
       return skip_value(3);
     });
     if (!ok) return false;
-    u.total_tokens = total.value_or(u.prompt_tokens + u.completion_tokens);
+    u.total_tokens = total_given ? total : u.prompt_tokens + u.completion_tokens;
     return true;
   }
 
@@ -330,7 +338,7 @@ class scanner {
   bool plain_key(std::string_view& key) {
     if (!next_is('"')) return false;
     const char* start = ++p_;
-    while (p_ < end_ && plain_bytes<true>[static_cast<unsigned char>(*p_)]) ++p_;
+    skip_plain<true>();
     if (p_ == end_ || *p_ != '"') return false;  // an escape or a control character
     key = std::string_view(start, static_cast<std::size_t>(p_ - start));
     ++p_;
@@ -346,7 +354,7 @@ class scanner {
   bool string(bool* escaped) {
     ++p_;  // the opening quote
     for (;;) {
-      while (p_ < end_ && plain_bytes<any_utf8>[static_cast<unsigned char>(*p_)]) ++p_;
+      skip_plain<any_utf8>();
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
@@ -400,9 +408,39 @@ class scanner {
   }
 
   void space() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
+    // Most calls find no space at all: one comparison says so.
+    while (p_ < end_ && static_cast<unsigned char>(*p_) <= ' ' &&
+           (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) {
+      ++p_;
+    }
+  }
+
+  // Steps p_ over the bytes a string holds as they are (plain_bytes), eight at a time while
+  // there are eight, to the first byte that ends or escapes the string, or needs a look.
+  template <bool any_utf8>
+  void skip_plain() {
+    static_assert(std::endian::native == std::endian::little, "the word scan reads bytes in order");
+    constexpr std::uint64_t ones = 0x0101010101010101U, highs = 0x8080808080808080U;
+    // Bytes below n (n <= 128): the classic test, exact over the whole word.
+    const auto below = [](std::uint64_t w, std::uint64_t n) { return (w - ones * n) & ~w & highs; };
+    const auto equal = [&](std::uint64_t w, std::uint64_t c) { return below(w ^ (ones * c), 1); };
+    while (end_ - p_ >= 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p_, 8);
+      const std::uint64_t stops =
+          below(w, 0x20) | equal(w, '"') | equal(w, '\\') | (any_utf8 ? 0 : w & highs);
+      if (stops != 0) {
+        // The lowest flagged byte is a true stop (a false flag only ever sits above one), and
+        // the lowest byte is the first in memory on this little-endian target.
+        p_ += std::countr_zero(stops) / 8;
+        return;
+      }
+      p_ += 8;
+    }
+    while (p_ < end_ && plain_bytes<any_utf8>[static_cast<unsigned char>(*p_)]) ++p_;
   }
   bool next_is(char c) {
+    if (p_ < end_ && *p_ == c) return true;  // upstream JSON has no spaces
     space();
     return p_ < end_ && *p_ == c;
   }

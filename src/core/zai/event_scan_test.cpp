@@ -120,6 +120,31 @@ TEST(event_scan, leaves_what_it_does_not_read_to_the_parser) {
   }
 }
 
+// Strings are scanned eight bytes at a time: every byte that ends, escapes or spoils a string is
+// found at every position of a word.
+TEST(event_scan, finds_every_special_byte_at_every_position) {
+  struct special {
+    std::string bytes;
+    bool valid;  // the value stays readable by the scan
+  };
+  const special specials[] = {{"\\n", true},      {"\\\"", true}, {"\\u00e9", true},
+                              {"\xc3\xa9", true},   {"\x01", false},  {"\xff", false},
+                              {"\xe2\x82", false}, {"\\x", false},   {"\x7f", true}};
+  for (std::size_t at = 0; at <= 24; ++at) {
+    for (const special& sp : specials) {
+      const std::string value = std::string(at, 'a') + sp.bytes + std::string(24 - at, 'b');
+      const std::string read =
+          R"({"type":"chat:completion","data":{"delta_content":")" + value + R"("}})";
+      EXPECT_EQ(scan_agrees(read), sp.valid) << read;
+      // In a value the scan skips, malformed UTF-8 is no reason to give up.
+      const std::string skipped =
+          R"({"type":"chat:completion","data":{"title":")" + value + R"(","delta_content":"x"}})";
+      const bool skippable = sp.valid || (sp.bytes[0] & 0x80) != 0;
+      EXPECT_EQ(scan_agrees(skipped), skippable) << skipped;
+    }
+  }
+}
+
 // Random byte edits of real events: whatever the scan accepts, it reads as the parser does.
 TEST(event_scan, agrees_with_the_parser_on_mutated_events) {
   std::vector<std::string> seeds;
