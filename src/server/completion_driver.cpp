@@ -246,12 +246,13 @@ class completion_driver {
   // the answer's head (and a non-200 body) back.
   awaitable<action> fetch() {
     if (upstream_) upstream_->cancel();
-    auto r = to_beast(flow_.upstream(), loop_.cfg().zai_base_url);
+    // Made for each send, which frees it once written, rather than held while the answer comes.
+    const auto request = [this] { return to_beast(flow_.upstream(), loop_.cfg().zai_base_url); };
     upstream_ = loop_.take_upstream();
     watch_->upstream = upstream_;
     error_code ec;
     if (upstream_->reused()) {
-      ec = co_await upstream_->send(r);
+      ec = co_await upstream_->send(request());
       // The upstream may have closed the idle connection just as we reused it; nothing was
       // answered, so the request goes once more on a fresh connection.
       if (ec && ec != beast::error::timeout && !watch_->stop_upstream_work()) {
@@ -266,7 +267,7 @@ class completion_driver {
         ec = asio::error::operation_aborted;
       } else {
         ec = co_await upstream_->connect();
-        if (!ec) ec = co_await upstream_->send(r);
+        if (!ec) ec = co_await upstream_->send(request());
       }
     }
     if (ec) {
@@ -277,7 +278,10 @@ class completion_driver {
     const auto& h = upstream_->headers();
     const std::string content_type(sv(h[http::field::content_type]));
     const std::string retry_after(sv(h[http::field::retry_after]));
-    if (status == 200) co_return flow_.on_response(200, content_type, retry_after, "", now());
+    if (status == 200) {
+      upstream_->drop_headers();  // a paced stream would hold them while it waits
+      co_return flow_.on_response(200, content_type, retry_after, "", now());
+    }
     std::string body;
     co_await upstream_->read_body(body, error_body_limit);
     upstream_->cancel();
@@ -303,7 +307,8 @@ class completion_driver {
     watch_->upstream = conn;
     unsigned status = 0;
     std::string body;
-    if (!watch_->stop_upstream_work() && !co_await conn->connect() && !co_await conn->send(r)) {
+    if (!watch_->stop_upstream_work() && !co_await conn->connect() &&
+        !co_await conn->send(std::move(r))) {
       status = conn->status();
       if (co_await conn->read_body(body, limit)) status = 0;
     }
