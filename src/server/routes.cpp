@@ -65,6 +65,8 @@ awaitable<bool> worker::answer(exchange& ex) {
                             sv(req["x-api-key"])};
   auto opened = app_.core().open(front, req.body(), false, now());
   if (opened.response) co_return co_await send(ex, to_beast(ex, std::move(*opened.response)));
+  // The flow holds what it parsed from the body: a stream need not keep the body too.
+  std::string().swap(ex.request.body());
   ex.model = opened.flow->model();
   co_return co_await serve_completion(*this, ex, *opened.flow);
 }
