@@ -66,7 +66,8 @@ awaitable<error_code> http_connection::send(http::request<http::string_body> req
   auto write = [&](auto& s) { return http::async_write(s, request, nothrow_awaitable); };
   auto [wec, written] = co_await std::visit(write, stream_);
   if (wec) co_return wec;
-  request = {};
+  // Moved out to be freed (`request = {}` would keep the body's capacity).
+  { const auto sent = std::move(request); }
 
   parser_.emplace();
   parser_->body_limit(boost::none);  // streams are bounded by the translator, bodies by read_body
@@ -93,31 +94,14 @@ awaitable<std::size_t> http_connection::read_some(const body_handler& on_body, e
   co_return got;
 }
 
-// Nothing waits on the loop's buffer: it is filled and parsed with no suspension in between, so
-// one per thread (per event loop) serves every connection on it.
 awaitable<error_code> http_connection::read_step(bool header_only) {
   error_code ec;
   if (parse_kept(header_only, ec) || ec) co_return ec;
 
+  // TLS reads in a coroutine of their own: their frame is larger, and a plain stream waits in
+  // this one.
   auto* plain = std::get_if<plain_stream>(&stream_);
-  if (!plain) {
-    // TLS: a read may suspend after taking bytes (the TLS stream decrypts record by record), so
-    // the buffer is the connection's own. Beast reads as much as it has room for.
-    auto& s = std::get<tls_stream>(stream_);
-    buffer_.reserve(read_bytes);
-    if (header_only) {
-      auto [hec, n] = co_await http::async_read_header(s, buffer_, *parser_, nothrow_awaitable);
-      co_return hec;
-    }
-    auto [rec, n] = co_await http::async_read_some(s, buffer_, *parser_, nothrow_awaitable);
-    if (rec) co_return rec;
-    // Beast parses one chunk per call; the rest of a burst is already buffered. Hand it over
-    // now, so one read makes one relay pass. A partial chunk at the end waits for the next read
-    // (an eager parser would wait for it inside this one, holding back what is complete).
-    buffer_.consume(
-        parse(static_cast<const char*>(buffer_.data().data()), buffer_.size(), header_only, ec));
-    co_return ec;
-  }
+  if (!plain) co_return co_await read_step_tls(header_only);
 
   // Plain TCP: wait for the next bytes with a one-byte read (it keeps the stream's deadline and
   // needs no buffer while it waits), then take what else has arrived without waiting.
@@ -130,6 +114,15 @@ awaitable<error_code> http_connection::read_step(bool header_only) {
     co_return ec;
   }
   if (rec) co_return rec;
+  take_arrived(*plain, first, header_only, ec);
+  co_return ec;
+}
+
+// Nothing waits on the loop's buffer: it is filled and parsed with no suspension in between, so
+// one per thread (per event loop) serves every connection on it. (Outside the coroutine, so
+// that none of this is kept in its frame.)
+void http_connection::take_arrived(plain_stream& plain, char first, bool header_only,
+                                   error_code& ec) {
   thread_local std::vector<char> loop_buffer;
   const std::size_t kept = buffer_.size();
   if (loop_buffer.size() < kept + read_bytes) loop_buffer.resize(kept + read_bytes);
@@ -140,9 +133,28 @@ awaitable<error_code> http_connection::read_step(bool header_only) {
   // The socket is non-blocking (see connect): this returns at once. Its end or an error shows
   // again on the next wait, after these bytes are handed over.
   error_code ignored;
-  size += plain->socket().read_some(asio::buffer(data + size, read_bytes - 1), ignored);
+  size += plain.socket().read_some(asio::buffer(data + size, read_bytes - 1), ignored);
   const std::size_t used = parse(data, size, header_only, ec);
   keep(data + used, size - used);
+}
+
+// TLS: a read may suspend after taking bytes (the TLS stream decrypts record by record), so the
+// buffer is the connection's own. Beast reads as much as it has room for.
+awaitable<error_code> http_connection::read_step_tls(bool header_only) {
+  auto& s = std::get<tls_stream>(stream_);
+  buffer_.reserve(read_bytes);
+  if (header_only) {
+    auto [hec, n] = co_await http::async_read_header(s, buffer_, *parser_, nothrow_awaitable);
+    co_return hec;
+  }
+  auto [rec, n] = co_await http::async_read_some(s, buffer_, *parser_, nothrow_awaitable);
+  if (rec) co_return rec;
+  // Beast parses one chunk per call; the rest of a burst is already buffered. Hand it over now,
+  // so one read makes one relay pass. A partial chunk at the end waits for the next read (an
+  // eager parser would wait for it inside this one, holding back what is complete).
+  error_code ec;
+  buffer_.consume(
+      parse(static_cast<const char*>(buffer_.data().data()), buffer_.size(), header_only, ec));
   co_return ec;
 }
 

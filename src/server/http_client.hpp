@@ -109,6 +109,9 @@ class http_connection {
   // handler), within the stream's deadline; with `header_only` it stops once the header is
   // complete and keeps what follows for the body reads.
   awaitable<error_code> read_step(bool header_only);
+  awaitable<error_code> read_step_tls(bool header_only);
+  // After the one-byte wait: reads what else has arrived into the loop's buffer and parses it.
+  void take_arrived(beast::tcp_stream& plain, char first, bool header_only, error_code& ec);
   // Parses the bytes left over from an earlier read; false when the parser took none of them
   // (it needs more from the socket).
   bool parse_kept(bool header_only, error_code& ec);
