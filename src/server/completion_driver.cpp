@@ -363,8 +363,9 @@ class completion_driver {
 
 }  // namespace
 
-awaitable<bool> serve_completion(worker& loop, exchange& ex, completion_flow& flow) {
-  completion_driver driver(loop, ex, flow);
+awaitable<bool> serve_completion(worker& loop, exchange& ex,
+                                 std::unique_ptr<completion_flow> flow) {
+  completion_driver driver(loop, ex, *flow);
   co_return co_await driver.run();
 }
 
