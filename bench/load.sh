@@ -8,12 +8,14 @@
 # chat completions, CPU seconds per 1 000 completions, idle RSS, and peak RSS while holding paced
 # streams (the same stream rate-limited to 1 KB/s). Writes a Markdown report to $OUT (default
 # build/bench/report.md).
-#   bench/load.sh [--tiny]   (--tiny: a few seconds, to prove the harness works in CI)
+#   bench/load.sh [--tiny | --paced]   (--tiny: a few seconds, to prove the harness works in CI;
+#   --paced: only the paced streams' memory, e.g. PACED=1000 for one row)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tiny=false
+tiny=false paced_only=false
 [ "${1:-}" = "--tiny" ] && tiny=true
+[ "${1:-}" = "--paced" ] && paced_only=true
 bin=${ZAI_PROXY_BIN:-build/release/zai-proxy}
 work=$(mktemp -d /tmp/zai-bench.XXXXXX)
 chmod 755 "$work"  # nginx workers run unprivileged and read the recorded stream from here
@@ -104,34 +106,36 @@ run() {  # $1 label, $2 url, $3 connections[, $4 wrk script]
   rps[$1,$3]=$r; p50[$1,$3]=$a; p99[$1,$3]=$b; errs[$1,$3]=$e
 }
 
-for c in "${conns[@]}"; do
-  run A "http://127.0.0.1:$proxy_port/v1/chat/completions" "$c"
-  run B "http://127.0.0.1:$up_port/api/v2/chat/completions" "$c"
-  run C "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$c"
-done
+if ! $paced_only; then
+  for c in "${conns[@]}"; do
+    run A "http://127.0.0.1:$proxy_port/v1/chat/completions" "$c"
+    run B "http://127.0.0.1:$up_port/api/v2/chat/completions" "$c"
+    run C "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$c"
+  done
 
-# CPU per 1 000 completions at c=64 (c=16 in tiny mode), proxy process vs the nginx floor's
-# workers; and the Anthropic and Responses surfaces beside chat completions, alternating.
-cpu_c=${conns[-1]}; [ "$cpu_c" -gt 64 ] && cpu_c=64
-hz=$(getconf CLK_TCK)
-measure_cpu() {  # $1 url, $2 wrk script, $3... pids → "<s per 1000 completions> <req/s> <errors>"
-  local url=$1 script=$2 before after line
-  shift 2
-  before=$(cpu_ticks "$@")
-  line=$(wrk -t2 -c"$cpu_c" -d"${duration}s" -s "$script" "$url" | grep '^RESULT')
-  after=$(cpu_ticks "$@")
-  read -r _ n e r _ <<<"$line"
-  awk -v t=$((after - before)) -v hz="$hz" -v n="$n" -v r="$r" -v e="$e" 'BEGIN { printf "%.3f %.0f %d", t / hz / n * 1000, r, e }'
-}
-proxy_url="http://127.0.0.1:$proxy_port"
-read -r cpu_a _ <<<"$(measure_cpu "$proxy_url/v1/chat/completions" "$work/post.lua" "$proxy_pid")"
-read -r cpu_c_floor _ <<<"$(measure_cpu "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$work/post.lua" "${floor_workers[@]}")"
-declare -A surface_cpu surface_rps surface_errs
-surface_rows=("chat completions|/v1/chat/completions|post" "Anthropic messages|/v1/messages|messages" "Responses|/v1/responses|responses")
-for row in "${surface_rows[@]}"; do
-  IFS='|' read -r name path script <<<"$row"
-  read -r "surface_cpu[$name]" "surface_rps[$name]" "surface_errs[$name]" <<<"$(measure_cpu "$proxy_url$path" "$work/$script.lua" "$proxy_pid")"
-done
+  # CPU per 1 000 completions at c=64 (c=16 in tiny mode), proxy process vs the nginx floor's
+  # workers; and the Anthropic and Responses surfaces beside chat completions, alternating.
+  cpu_c=${conns[-1]}; [ "$cpu_c" -gt 64 ] && cpu_c=64
+  hz=$(getconf CLK_TCK)
+  measure_cpu() {  # $1 url, $2 wrk script, $3... pids → "<s per 1000 completions> <req/s> <errors>"
+    local url=$1 script=$2 before after line
+    shift 2
+    before=$(cpu_ticks "$@")
+    line=$(wrk -t2 -c"$cpu_c" -d"${duration}s" -s "$script" "$url" | grep '^RESULT')
+    after=$(cpu_ticks "$@")
+    read -r _ n e r _ <<<"$line"
+    awk -v t=$((after - before)) -v hz="$hz" -v n="$n" -v r="$r" -v e="$e" 'BEGIN { printf "%.3f %.0f %d", t / hz / n * 1000, r, e }'
+  }
+  proxy_url="http://127.0.0.1:$proxy_port"
+  read -r cpu_a _ <<<"$(measure_cpu "$proxy_url/v1/chat/completions" "$work/post.lua" "$proxy_pid")"
+  read -r cpu_c_floor _ <<<"$(measure_cpu "http://127.0.0.1:$floor_port/api/v2/chat/completions" "$work/post.lua" "${floor_workers[@]}")"
+  declare -A surface_cpu surface_rps surface_errs
+  surface_rows=("chat completions|/v1/chat/completions|post" "Anthropic messages|/v1/messages|messages" "Responses|/v1/responses|responses")
+  for row in "${surface_rows[@]}"; do
+    IFS='|' read -r name path script <<<"$row"
+    read -r "surface_cpu[$name]" "surface_rps[$name]" "surface_errs[$name]" <<<"$(measure_cpu "$proxy_url$path" "$work/$script.lua" "$proxy_pid")"
+  done
+fi
 busy_rss=$(rss_kb "$proxy_pid")
 kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null || true
 
@@ -160,32 +164,34 @@ done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
 diff_ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 {
-  echo "## Load comparison ($(date -u +%Y-%m-%d), $(nproc) cores, ${duration}s per cell)"
-  echo
-  echo "Streaming completions, 64-delta upstream stream, unpaced. A = zai-proxy, B = upstream direct, C = nginx pass-through."
-  echo
-  echo "| c | A req/s | B req/s | C req/s | A/B | A/C | A p50 ms | B p50 | C p50 | A−B p50 | A p99 ms | B p99 | C p99 | A−B p99 | errors A/B/C |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-  for c in "${conns[@]}"; do
-    echo "| $c | ${rps[A,$c]} | ${rps[B,$c]} | ${rps[C,$c]} | $(ratio "${rps[A,$c]}" "${rps[B,$c]}") | $(ratio "${rps[A,$c]}" "${rps[C,$c]}") | ${p50[A,$c]} | ${p50[B,$c]} | ${p50[C,$c]} | $(diff_ms "${p50[A,$c]}" "${p50[B,$c]}") | ${p99[A,$c]} | ${p99[B,$c]} | ${p99[C,$c]} | $(diff_ms "${p99[A,$c]}" "${p99[B,$c]}") | ${errs[A,$c]}/${errs[B,$c]}/${errs[C,$c]} |"
-  done
-  echo
-  echo "| measure | zai-proxy | nginx floor | ratio |"
-  echo "|---|---|---|---|"
-  echo "| CPU s per 1 000 completions (c=$cpu_c; $loops loops / nginx workers) | $cpu_a | $cpu_c_floor | $(ratio "$cpu_a" "$cpu_c_floor") |"
-  echo "| idle RSS (KB) | $idle_rss | | |"
-  echo "| RSS after the load (KB) | $busy_rss | | |"
-  echo
-  echo "The surfaces, streamed, c=$cpu_c, one after the other (ratios to chat completions):"
-  echo
-  echo "| surface | req/s | CPU s per 1 000 | req/s ratio | CPU ratio | errors |"
-  echo "|---|---|---|---|---|---|"
-  chat="chat completions"
-  for row in "${surface_rows[@]}"; do
-    IFS='|' read -r name _ _ <<<"$row"
-    echo "| $name | ${surface_rps[$name]} | ${surface_cpu[$name]} | $(ratio "${surface_rps[$name]}" "${surface_rps[$chat]}") | $(ratio "${surface_cpu[$name]}" "${surface_cpu[$chat]}") | ${surface_errs[$name]} |"
-  done
-  echo
+  if ! $paced_only; then
+    echo "## Load comparison ($(date -u +%Y-%m-%d), $(nproc) cores, ${duration}s per cell)"
+    echo
+    echo "Streaming completions, 64-delta upstream stream, unpaced. A = zai-proxy, B = upstream direct, C = nginx pass-through."
+    echo
+    echo "| c | A req/s | B req/s | C req/s | A/B | A/C | A p50 ms | B p50 | C p50 | A−B p50 | A p99 ms | B p99 | C p99 | A−B p99 | errors A/B/C |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    for c in "${conns[@]}"; do
+      echo "| $c | ${rps[A,$c]} | ${rps[B,$c]} | ${rps[C,$c]} | $(ratio "${rps[A,$c]}" "${rps[B,$c]}") | $(ratio "${rps[A,$c]}" "${rps[C,$c]}") | ${p50[A,$c]} | ${p50[B,$c]} | ${p50[C,$c]} | $(diff_ms "${p50[A,$c]}" "${p50[B,$c]}") | ${p99[A,$c]} | ${p99[B,$c]} | ${p99[C,$c]} | $(diff_ms "${p99[A,$c]}" "${p99[B,$c]}") | ${errs[A,$c]}/${errs[B,$c]}/${errs[C,$c]} |"
+    done
+    echo
+    echo "| measure | zai-proxy | nginx floor | ratio |"
+    echo "|---|---|---|---|"
+    echo "| CPU s per 1 000 completions (c=$cpu_c; $loops loops / nginx workers) | $cpu_a | $cpu_c_floor | $(ratio "$cpu_a" "$cpu_c_floor") |"
+    echo "| idle RSS (KB) | $idle_rss | | |"
+    echo "| RSS after the load (KB) | $busy_rss | | |"
+    echo
+    echo "The surfaces, streamed, c=$cpu_c, one after the other (ratios to chat completions):"
+    echo
+    echo "| surface | req/s | CPU s per 1 000 | req/s ratio | CPU ratio | errors |"
+    echo "|---|---|---|---|---|---|"
+    chat="chat completions"
+    for row in "${surface_rows[@]}"; do
+      IFS='|' read -r name _ _ <<<"$row"
+      echo "| $name | ${surface_rps[$name]} | ${surface_cpu[$name]} | $(ratio "${surface_rps[$name]}" "${surface_rps[$chat]}") | $(ratio "${surface_cpu[$name]}" "${surface_cpu[$chat]}") | ${surface_errs[$name]} |"
+    done
+    echo
+  fi
   echo "Paced streams (the recorded stream rate-limited to 1 KB/s by nginx, ~6 s each), held at once:"
   echo
   echo "| streams | completed | most open at once | peak RSS (KB) | KB per stream over idle ($paced_idle KB) |"

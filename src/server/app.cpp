@@ -134,8 +134,7 @@ awaitable<void> app::run_job(upkeep_job job) {
   if (auto ec = co_await conn->connect(); ec) {
     why = ec.message();
   } else {
-    auto r = to_beast(job.request, cfg().zai_base_url);
-    if (ec = co_await conn->send(r); ec) {
+    if (ec = co_await conn->send(to_beast(job.request, cfg().zai_base_url)); ec) {
       why = ec.message();
     } else {
       status = conn->status();

@@ -41,14 +41,17 @@ struct client_watch {
 };
 
 // Waits for the client socket to become readable: with no bytes available that means the peer
-// closed (a pipelined request would have bytes), so the upstream is closed at once.
-awaitable<void> watch_client(beast::tcp_stream& client, std::shared_ptr<client_watch> watch) {
-  auto [ec] = co_await client.socket().async_wait(tcp::socket::wait_read, nothrow_awaitable);
-  if (watch->finished || ec) co_return;
-  error_code ignored;
-  if (client.socket().available(ignored) > 0) co_return;
-  watch->client_gone = true;
-  watch->close_upstream();
+// closed (a pipelined request would have bytes), so the upstream is closed at once. A handler,
+// not a coroutine: every stream waits in it, and a spawned coroutine costs ~1 KB more.
+void watch_client(beast::tcp_stream& client, std::shared_ptr<client_watch> watch) {
+  client.socket().async_wait(tcp::socket::wait_read,
+                             [&client, watch = std::move(watch)](const error_code& ec) {
+                               if (watch->finished || ec) return;
+                               error_code ignored;
+                               if (client.socket().available(ignored) > 0) return;
+                               watch->client_gone = true;
+                               watch->close_upstream();
+                             });
 }
 
 // Serialises the writes to the client of the relay and of the keep-alive writer: one at a time.
@@ -82,7 +85,7 @@ class completion_driver {
   }
 
   awaitable<bool> run() {
-    asio::co_spawn(ex_.stream.get_executor(), watch_client(ex_.stream, watch_), asio::detached);
+    watch_client(ex_.stream, watch_);
     const auto cut_id = loop_.on_cut([this, w = std::weak_ptr<client_watch>(watch_)] {
       const auto watch = w.lock();
       if (!watch || watch->finished) return;
@@ -91,8 +94,9 @@ class completion_driver {
       watch->close_upstream();
     });
     if (flow_.streaming_request() && loop_.cfg().sse_keepalive.count() > 0) {
-      asio::co_spawn(ex_.stream.get_executor(), keep_client_alive(), asio::detached);
       ++writers_;
+      last_write_ = std::chrono::steady_clock::now();
+      await_quiet();
     }
     const bool keep = co_await steps();
     loop_.forget_cut(cut_id);
@@ -216,28 +220,41 @@ class completion_driver {
 
   // When nothing was written for SSE_KEEPALIVE_MS, the flow says what keeps the client from
   // dropping the connection: a keep-alive event, or, before the first text, the head with one.
-  // It writes only while the relay waits on something else.
-  awaitable<void> keep_client_alive() {
-    const auto every = loop_.cfg().sse_keepalive;
-    last_write_ = std::chrono::steady_clock::now();
-    while (!over_) {
-      quiet_timer_.expires_at(last_write_ + every);
-      co_await quiet_timer_.async_wait(nothrow_awaitable);
-      if (over_) break;
-      if (gate_.busy() || std::chrono::steady_clock::now() < last_write_ + every) {
-        if (gate_.busy()) last_write_ = std::chrono::steady_clock::now();  // a slow write is activity
-        continue;
-      }
-      const action a = flow_.on_quiet(now());
-      if (a == action::none) break;
-      std::string bytes;
-      if (a == action::stream_start) head(bytes);
-      append_chunk(bytes, flow_.bytes());
-      co_await gate_.acquire();
-      const bool ok = !over_ && co_await write(bytes);
-      gate_.release();
-      if (!ok) break;
+  // It writes only while the relay waits on something else. The wait is a timer handler and a
+  // coroutine runs only for the write: every stream waits here, and a coroutine held for the
+  // stream's life costs ~1 KB. One of the two is pending until the writer leaves (writers_).
+  void await_quiet() {
+    quiet_timer_.expires_at(last_write_ + loop_.cfg().sse_keepalive);
+    quiet_timer_.async_wait([this](const error_code&) { on_quiet(); });
+  }
+
+  void on_quiet() {
+    if (over_) return writer_leaves();
+    const auto t = std::chrono::steady_clock::now();
+    if (gate_.busy() || t < last_write_ + loop_.cfg().sse_keepalive) {
+      if (gate_.busy()) last_write_ = t;  // a slow write is activity
+      return await_quiet();
     }
+    const action a = flow_.on_quiet(now());
+    if (a == action::none) return writer_leaves();
+    std::string bytes;
+    if (a == action::stream_start) head(bytes);
+    append_chunk(bytes, flow_.bytes());
+    asio::co_spawn(ex_.stream.get_executor(), write_keepalive(std::move(bytes)), asio::detached);
+  }
+
+  awaitable<void> write_keepalive(std::string bytes) {
+    co_await gate_.acquire();
+    const bool ok = !over_ && co_await write(bytes);
+    gate_.release();
+    if (ok && !over_) {
+      await_quiet();
+    } else {
+      writer_leaves();
+    }
+  }
+
+  void writer_leaves() {
     --writers_;
     writer_left_.cancel();
   }
@@ -246,12 +263,13 @@ class completion_driver {
   // the answer's head (and a non-200 body) back.
   awaitable<action> fetch() {
     if (upstream_) upstream_->cancel();
-    auto r = to_beast(flow_.upstream(), loop_.cfg().zai_base_url);
+    // Made for each send, which frees it once written, rather than held while the answer comes.
+    const auto request = [this] { return to_beast(flow_.upstream(), loop_.cfg().zai_base_url); };
     upstream_ = loop_.take_upstream();
     watch_->upstream = upstream_;
     error_code ec;
     if (upstream_->reused()) {
-      ec = co_await upstream_->send(r);
+      ec = co_await upstream_->send(request());
       // The upstream may have closed the idle connection just as we reused it; nothing was
       // answered, so the request goes once more on a fresh connection.
       if (ec && ec != beast::error::timeout && !watch_->stop_upstream_work()) {
@@ -266,7 +284,7 @@ class completion_driver {
         ec = asio::error::operation_aborted;
       } else {
         ec = co_await upstream_->connect();
-        if (!ec) ec = co_await upstream_->send(r);
+        if (!ec) ec = co_await upstream_->send(request());
       }
     }
     if (ec) {
@@ -277,7 +295,10 @@ class completion_driver {
     const auto& h = upstream_->headers();
     const std::string content_type(sv(h[http::field::content_type]));
     const std::string retry_after(sv(h[http::field::retry_after]));
-    if (status == 200) co_return flow_.on_response(200, content_type, retry_after, "", now());
+    if (status == 200) {
+      upstream_->drop_headers();  // a paced stream would hold them while it waits
+      co_return flow_.on_response(200, content_type, retry_after, "", now());
+    }
     std::string body;
     co_await upstream_->read_body(body, error_body_limit);
     upstream_->cancel();
@@ -303,7 +324,8 @@ class completion_driver {
     watch_->upstream = conn;
     unsigned status = 0;
     std::string body;
-    if (!watch_->stop_upstream_work() && !co_await conn->connect() && !co_await conn->send(r)) {
+    if (!watch_->stop_upstream_work() && !co_await conn->connect() &&
+        !co_await conn->send(std::move(r))) {
       status = conn->status();
       if (co_await conn->read_body(body, limit)) status = 0;
     }
@@ -341,8 +363,9 @@ class completion_driver {
 
 }  // namespace
 
-awaitable<bool> serve_completion(worker& loop, exchange& ex, completion_flow& flow) {
-  completion_driver driver(loop, ex, flow);
+awaitable<bool> serve_completion(worker& loop, exchange& ex,
+                                 std::unique_ptr<completion_flow> flow) {
+  completion_driver driver(loop, ex, *flow);
   co_return co_await driver.run();
 }
 

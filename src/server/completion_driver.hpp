@@ -5,12 +5,15 @@
 // writes keep-alives when the flow has nothing to say, and answers the shutdown cut.
 #pragma once
 
+#include <memory>
+
 #include "core/flow/completion_flow.hpp"
 #include "server/worker.hpp"
 
 namespace zai::server {
 
-// Returns whether the client's connection may carry another request.
-awaitable<bool> serve_completion(worker& loop, exchange& ex, completion_flow& flow);
+// Returns whether the client's connection may carry another request. The flow is owned here,
+// in this coroutine's frame, for as long as the completion runs.
+awaitable<bool> serve_completion(worker& loop, exchange& ex, std::unique_ptr<completion_flow> flow);
 
 }  // namespace zai::server

@@ -2,8 +2,10 @@
 // provider: plain TCP for http:// bases (tests), TLS with certificate and host-name verification
 // against the system CA store for https://. Each phase has its own deadline (connect, first byte,
 // idle gap between body reads), and the response body is handed over piece by piece, straight
-// from the read buffer, so a stream can be relayed as it arrives without a copy or a second
-// buffer per connection. cancel() closes the socket, which aborts whatever is pending.
+// from the read buffer, so a stream can be relayed as it arrives without a copy. Over plain TCP
+// a connection holds no read buffer while it waits: the bytes are read into one buffer per
+// event loop once they have arrived. cancel() closes the socket, which aborts whatever is
+// pending.
 #pragma once
 
 #include <chrono>
@@ -68,13 +70,17 @@ class http_connection {
   // Resolves, connects and (for TLS) handshakes.
   awaitable<error_code> connect();
 
-  // Writes the request and reads the response header.
-  awaitable<error_code> send(http::request<http::string_body>& request);
+  // Writes the request and reads the response header. The request is freed once written: the
+  // header may be a while coming (the upstream thinks first), and it is not needed again.
+  awaitable<error_code> send(http::request<http::string_body> request);
 
   unsigned status() const { return parser_->get().result_int(); }
   const http::fields& headers() const { return parser_->get().base(); }
+  // Frees the response's header fields (about 1 KB) once the caller has read what it needs:
+  // a stream holds them for its whole life otherwise. status() and keep_alive() still answer.
+  void drop_headers() { parser_->get().base().clear(); }
   bool body_done() const { return parser_->is_done(); }
-  bool keep_alive() const { return parser_->get().keep_alive(); }
+  bool keep_alive() const { return parser_->keep_alive(); }
 
   // Reads what has arrived of the body (one socket read of up to read_bytes) and hands it to
   // `on_body`; returns the body byte count. 0 with no error means the body is complete. With an
@@ -99,8 +105,23 @@ class http_connection {
 
   beast::tcp_stream& lowest();
 
-  // Bytes asked of one socket read. The buffer is held for the connection's life (it waits in
-  // every paced stream), so it is one page, like nginx's proxy_buffer_size; a larger answer
+  // One step of reading the response into the parser (which hands body bytes to the body
+  // handler), within the stream's deadline; with `header_only` it stops once the header is
+  // complete and keeps what follows for the body reads.
+  awaitable<error_code> read_step(bool header_only);
+  awaitable<error_code> read_step_tls(bool header_only);
+  // After the one-byte wait: reads what else has arrived into the loop's buffer and parses it.
+  void take_arrived(beast::tcp_stream& plain, char first, bool header_only, error_code& ec);
+  // Parses the bytes left over from an earlier read; false when the parser took none of them
+  // (it needs more from the socket).
+  bool parse_kept(bool header_only, error_code& ec);
+  // Feeds bytes to the parser until it needs more (or the header is done); returns the count it
+  // took, and a parse error in `ec`.
+  std::size_t parse(const char* data, std::size_t size, bool header_only, error_code& ec);
+  // Keeps `data` (unparsed bytes) in buffer_, sized to fit: no capacity beyond them is held.
+  void keep(const char* data, std::size_t size);
+
+  // Bytes asked of one socket read: one page, like nginx's proxy_buffer_size; a larger answer
   // takes a few reads.
   static constexpr std::size_t read_bytes = 4096;
 
@@ -108,6 +129,9 @@ class http_connection {
   endpoint where_;
   client_timeouts timeouts_;
   std::variant<plain_stream, tls_stream> stream_;
+  // TLS: the read buffer, held while a read waits (Asio's TLS stream keeps its own record
+  // buffers anyway). Plain TCP: only the bytes the parser has not taken yet (part of a chunk
+  // header), usually none, so a waiting stream holds no buffer.
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<handed_body>> parser_;
   bool reused_ = false;

@@ -158,6 +158,46 @@ awaitable<void> http_server::accept_loop(std::vector<http_server*> servers) {
   }
 }
 
+awaitable<std::optional<http::request<http::string_body>>> http_server::read_request(
+    beast::tcp_stream& stream, beast::flat_buffer& buffer, connection& self, bool first) {
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
+  parser.body_limit(limits_.max_body_bytes);
+
+  // The first request gets the header deadline; later ones the keep-alive idle time plus it.
+  stream.expires_after(first ? limits_.header_timeout
+                             : limits_.keep_alive_idle + limits_.header_timeout);
+  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, nothrow_awaitable);
+  self.busy = true;
+  if (hec) {
+    // Headers that do not arrive in time (an idle keep-alive connection, a slowloris) get
+    // no answer: the connection is just closed.
+    if (hec == beast::error::timeout) co_return std::nullopt;
+    // A Content-Length over the limit fails here, after the request line was read.
+    const auto& head = parser.get();
+    const std::string method(head.method_string());
+    const std::string target(head.target());
+    if (auto why = refusal_for(hec)) co_await refuse(stream, *why, &self, method, target);
+    co_return std::nullopt;
+  }
+
+  if (parser.get()[http::field::expect] == "100-continue") {
+    http::response<http::empty_body> go_on(http::status::continue_, 11);
+    auto [cec, cn] = co_await http::async_write(stream, go_on, nothrow_awaitable);
+    if (cec) co_return std::nullopt;
+  }
+  auto [bec, bn] = co_await read_body_within(stream, buffer, parser, limits_.body_timeout);
+  if (bec) {
+    const auto& head = parser.get();
+    const std::string method(head.method_string());
+    const std::string target(head.target());
+    if (auto why = refusal_for(bec)) co_await refuse(stream, *why, &self, method, target);
+    co_return std::nullopt;
+  }
+  stream.expires_never();
+  co_return parser.release();
+}
+
 awaitable<void> http_server::serve(tcp::socket socket) {
   error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
@@ -167,44 +207,14 @@ awaitable<void> http_server::serve(tcp::socket socket) {
   bool first = true;
 
   while (!stopping_) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-    parser.body_limit(limits_.max_body_bytes);
-
-    // The first request gets the header deadline; later ones the keep-alive idle time plus it.
-    stream.expires_after(first ? limits_.header_timeout
-                               : limits_.keep_alive_idle + limits_.header_timeout);
+    auto request = co_await read_request(stream, buffer, *self, first);
     first = false;
-    auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, nothrow_awaitable);
-    self->busy = true;
-    if (hec) {
-      // Headers that do not arrive in time (an idle keep-alive connection, a slowloris) get
-      // no answer: the connection is just closed.
-      if (hec == beast::error::timeout) break;
-      // A Content-Length over the limit fails here, after the request line was read.
-      const auto& head = parser.get();
-      const std::string method(head.method_string());
-      const std::string target(head.target());
-      if (auto why = refusal_for(hec)) co_await refuse(stream, *why, &*self, method, target);
-      break;
-    }
-
-    if (parser.get()[http::field::expect] == "100-continue") {
-      http::response<http::empty_body> go_on(http::status::continue_, 11);
-      auto [cec, cn] = co_await http::async_write(stream, go_on, nothrow_awaitable);
-      if (cec) break;
-    }
-    auto [bec, bn] = co_await read_body_within(stream, buffer, parser, limits_.body_timeout);
-    if (bec) {
-      const auto& head = parser.get();
-      const std::string method(head.method_string());
-      const std::string target(head.target());
-      if (auto why = refusal_for(bec)) co_await refuse(stream, *why, &*self, method, target);
-      break;
-    }
-
-    stream.expires_never();
-    exchange ex{.stream = stream, .request = parser.release()};
+    if (!request) break;
+    // The read buffer is empty unless the client pipelined: a long answer (a paced stream)
+    // need not hold its capacity; the next request's read allocates it again.
+    if (buffer.size() == 0) buffer.shrink_to_fit();
+    exchange ex{.stream = stream, .request = std::move(*request)};
+    request.reset();
     ex.shutting_down = stopping_;
     ex.started = std::chrono::steady_clock::now();
     const bool keep = co_await handler_(ex);

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +81,11 @@ class http_server {
   awaitable<void> accept_loop(std::vector<http_server*> servers);
   void adopt(tcp::socket socket, bool over_capacity);  // from any loop
   awaitable<void> serve(tcp::socket socket);
+  // The next request on the connection, or nullopt when the connection ends (the client left or
+  // idled, or was refused). Its own coroutine so that serve()'s frame, held while an answer
+  // streams, holds neither the parser nor the refusal's locals.
+  awaitable<std::optional<http::request<http::string_body>>> read_request(
+      beast::tcp_stream& stream, beast::flat_buffer& buffer, connection& self, bool first);
   awaitable<void> turn_away(tcp::socket socket);
   awaitable<void> refuse(beast::tcp_stream& stream, const api_error& why,
                          connection* self = nullptr, std::string_view method = {},

@@ -48,25 +48,32 @@ awaitable<bool> worker::handle(exchange& ex) {
   }
   if (crashed) {
     keep = false;
-    if (ex.status == 0) {
-      auto r = error_response(ex, cfg(), make_error(errc::internal));
-      r.keep_alive(false);
-      co_await send(ex, std::move(r));
-    }
+    if (ex.status == 0) co_await send_internal_error(ex);
   }
   log_access(ex);
   co_return keep;
 }
 
+// Not a coroutine, nor is send_internal_error: they only pick the coroutine that answers, so
+// that nothing of theirs (the gateway's answer, the front request, a response) stays in a frame
+// while a completion streams.
 awaitable<bool> worker::answer(exchange& ex) {
   const auto& req = ex.request;
   const front_request front{sv(req.method_string()), sv(req.target()),
                             sv(req[http::field::authorization]), sv(req[http::field::origin]),
                             sv(req["x-api-key"])};
   auto opened = app_.core().open(front, req.body(), false, now());
-  if (opened.response) co_return co_await send(ex, to_beast(ex, std::move(*opened.response)));
+  if (opened.response) return send(ex, to_beast(ex, std::move(*opened.response)));
+  // The flow holds what it parsed from the body: a stream need not keep the body too.
+  std::string().swap(ex.request.body());
   ex.model = opened.flow->model();
-  co_return co_await serve_completion(*this, ex, *opened.flow);
+  return serve_completion(*this, ex, std::move(opened.flow));
+}
+
+awaitable<bool> worker::send_internal_error(exchange& ex) {
+  auto r = error_response(ex, cfg(), make_error(errc::internal));
+  r.keep_alive(false);
+  return send(ex, std::move(r));
 }
 
 }  // namespace zai::server

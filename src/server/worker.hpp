@@ -57,6 +57,7 @@ class worker {
 
  private:
   awaitable<bool> answer(exchange& ex);  // handle() without the access log and the catch
+  awaitable<bool> send_internal_error(exchange& ex);  // a 500 for a request that crashed
   awaitable<void> drain_and_keep(std::shared_ptr<http_connection> connection);
 
   struct idle_connection {

@@ -15,6 +15,13 @@ std::chrono::milliseconds until(std::chrono::steady_clock::time_point deadline,
   return std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
 }
 
+// Frees what the upstream request holds. Not `= {}`: a std::string's move assignment from an
+// empty (short) string copies it and keeps the old capacity, so the 3 KB would stay.
+void free_request(upstream_request& r) {
+  const upstream_request gone = std::move(r);
+  r = upstream_request{};
+}
+
 }  // namespace
 
 completion_flow::completion_flow(gateway& g, const surface& api, chat_request request,
@@ -134,7 +141,7 @@ action completion_flow::on_response(unsigned status, std::string_view content_ty
   last_now_ = now;
   out_.clear();
   if (state_ != state::fetching) return out_of_turn("on_response", now);
-  upstream_ = {};  // sent: a paced stream must not hold its 3 KB for its whole life
+  free_request(upstream_);  // sent: a paced stream must not hold its 3 KB for its whole life
   answered_ = true;
   if (status == 200) {
     state_ = state::opening;
@@ -152,7 +159,7 @@ action completion_flow::on_failure(bool timed_out, instant now) {
   last_now_ = now;
   out_.clear();
   if (state_ != state::fetching) return out_of_turn("on_failure", now);
-  upstream_ = {};
+  free_request(upstream_);
   return judge(judge_transport_failure(timed_out, budget_), now);
 }
 
@@ -175,7 +182,7 @@ action completion_flow::on_front_page(unsigned status, std::string_view html, in
   last_now_ = now;
   out_.clear();
   if (state_ != state::refreshing || !refreshing_) return out_of_turn("on_front_page", now);
-  upstream_ = {};
+  free_request(upstream_);
   const bool changed = gateway_.front_page_seen(status, html, now);
   upstream_verdict v = std::move(*refreshing_);
   refreshing_.reset();
