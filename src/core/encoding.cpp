@@ -66,6 +66,13 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+int hex_digit_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
 std::string hex_lower(std::span<const unsigned char> bytes) {
   constexpr std::string_view digits = "0123456789abcdef";
   std::string out;

@@ -19,6 +19,9 @@ std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_lower(std::span<const unsigned char> bytes);
 
+// The value of one hexadecimal digit (either case), or -1.
+int hex_digit_value(char c);
+
 // An RFC 4122 version-4 UUID (8-4-4-4-12 lower-case hex) from 16 random bytes.
 std::string uuid_v4(std::array<unsigned char, 16> random_bytes);
 

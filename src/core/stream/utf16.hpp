@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,9 @@ std::size_t utf8_offset_of_last_chars(std::string_view utf8, std::size_t count);
 std::size_t utf8_boundary_at_or_after(std::string_view utf8, std::size_t offset);
 
 bool is_valid_utf8(std::string_view bytes);
+
+// Appends `code_point` (at most U+10FFFF, not a surrogate) encoded as UTF-8.
+void append_utf8(std::string& out, std::uint32_t code_point);
 
 // Replaces every invalid sequence by U+FFFD using the WHATWG decoder's "maximal subpart" rule,
 // exactly as the browser decoding the upstream stream would.

@@ -1,5 +1,8 @@
 #include "core/tools/loose_json.hpp"
 
+#include "core/encoding.hpp"
+#include "core/stream/utf16.hpp"
+
 namespace zai::tools {
 namespace {
 
@@ -12,31 +15,6 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; 
 bool is_word_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '$' || c == '-' || c == '.';
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void append_utf8(std::string& out, unsigned code) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
 }
 
 // A recursive-descent reader that forgives the slips listed in the header. Where the text ends,
@@ -165,7 +143,7 @@ class loose_reader {
     if (i_ + 4 > s_.size()) return std::nullopt;
     unsigned code = 0;
     for (std::size_t k = 0; k < 4; ++k) {
-      const int digit = hex_digit(s_[i_ + k]);
+      const int digit = hex_digit_value(s_[i_ + k]);
       if (digit < 0) return std::nullopt;
       code = code << 4 | unsigned(digit);
     }

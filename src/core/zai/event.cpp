@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 
+#include "core/encoding.hpp"
 #include "core/stream/utf16.hpp"
 #include "core/zai/event_scan.hpp"
 
@@ -18,19 +19,12 @@ std::string_view trim(std::string_view s) {
   return s.substr(first, s.find_last_not_of(ws) - first + 1);
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The code unit of a `\uXXXX` escape starting at `at`, or -1.
 long escaped_unit(std::string_view s, std::size_t at) {
   if (at + 6 > s.size() || s[at] != '\\' || s[at + 1] != 'u') return -1;
   long unit = 0;
   for (std::size_t i = at + 2; i < at + 6; ++i) {
-    const int digit = hex_value(s[i]);
+    const int digit = hex_digit_value(s[i]);
     if (digit < 0) return -1;
     unit = unit * 16 + digit;
   }

@@ -8,6 +8,9 @@
 #include <optional>
 #include <string>
 
+#include "core/encoding.hpp"
+#include "core/stream/utf16.hpp"
+
 namespace zai {
 namespace {
 
@@ -25,31 +28,6 @@ constexpr std::array<bool, 256> plain_bytes = [] {
 }();
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-void append_utf8(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, nothing
 // past U+10FFFF) that starts with a non-ASCII byte at `p`, or 0.
@@ -115,7 +93,7 @@ std::string decoded(const string_field& f) {
         const auto unit_at = [&](std::size_t at) {
           std::uint32_t unit = 0;
           for (std::size_t k = at; k < at + 4; ++k) {
-            unit = unit * 16 + static_cast<std::uint32_t>(hex_value(f.raw[k]));
+            unit = unit * 16 + static_cast<std::uint32_t>(hex_digit_value(f.raw[k]));
           }
           return unit;
         };
@@ -399,7 +377,7 @@ class scanner {
     if (end_ - p_ < 6 || p_[0] != '\\' || p_[1] != 'u') return -1;
     long unit = 0;
     for (int i = 2; i < 6; ++i) {
-      const int digit = hex_value(p_[i]);
+      const int digit = hex_digit_value(p_[i]);
       if (digit < 0) return -1;
       unit = unit * 16 + digit;
     }
